@@ -1,0 +1,44 @@
+//! The command line: one file per subcommand, each a thin layer over the
+//! library. Every option says which flag and which environment variable set
+//! it, in one place.
+
+pub mod check;
+mod progress;
+pub mod replay;
+pub mod show;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{ExitCode, Result};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracewright",
+    version,
+    about = "Model checker and conformance fuzzer for distributed tracing and durable workflows",
+    after_help = "Exit codes: 0 every property came out as its config expects; 1 otherwise; \
+                  2 bad input or setup; 3 incomplete (a bound, a timeout or Ctrl-C)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explore a spec's state space exhaustively and check its properties.
+    Check(check::CheckArgs),
+    /// Render a counterexample as a step table or a Mermaid sequence diagram.
+    Show(show::ShowArgs),
+    /// Replay a counterexample step by step against a system under test.
+    Replay(replay::ReplayArgs),
+}
+
+/// Runs a parsed command line; the error, if any, is an expected failure.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Replay(args) => replay::run(args),
+    }
+}

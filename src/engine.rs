@@ -1,0 +1,514 @@
+//! From a loaded config to results, for any model: matching the config's
+//! names to the model's properties, running the checker, writing the
+//! counterexamples, and reading them back for `show` and `replay`.
+//!
+//! Models register in [`crate::models::registry`]; everything here is generic
+//! over [`SpecModel`] and reached through the object-safe [`Registered`], so
+//! a new model needs no change outside its own module and the registry line.
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json};
+
+use crate::checker::{CheckKind, Checked, Checker, Options, Status, StopReason};
+use crate::error::{Diagnostic, Error, ExitCode, Location, Result};
+use crate::model::{Behaviour, Fairness, PropertyKind, SpecModel, Violation};
+use crate::spec::cfg::{Cfg, DEADLOCK};
+use crate::spec::value::Value;
+use crate::spec::{Constant, Constants, Loaded};
+use crate::trace::{itf, Step, TraceDoc, Written};
+
+pub const TOOL: &str = concat!("tracewright ", env!("CARGO_PKG_VERSION"));
+
+/// How a property came out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PropertyStatus {
+    Holds,
+    Violated,
+    /// Exploration stopped before the property was settled.
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct PropertyReport {
+    pub name: String,
+    pub kind: &'static str,
+    pub expect_violation: bool,
+    pub result: PropertyStatus,
+    pub violation: Option<Violation>,
+    pub trace: Option<Written>,
+    pub steps: Option<usize>,
+}
+
+impl PropertyReport {
+    /// Whether the property came out as the config expects; `None` if unknown.
+    pub fn as_expected(&self) -> Option<bool> {
+        match self.result {
+            PropertyStatus::Holds => Some(!self.expect_violation),
+            PropertyStatus::Violated => Some(self.expect_violation),
+            PropertyStatus::Unknown => None,
+        }
+    }
+}
+
+/// The model-independent result of checking one config.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub spec: String,
+    pub config: PathBuf,
+    pub config_label: String,
+    pub distinct: u64,
+    pub generated: u64,
+    pub depth: u64,
+    pub elapsed: Duration,
+    pub threads: usize,
+    pub stopped: Option<StopReason>,
+    pub store_bytes: u64,
+    pub collision_probability: f64,
+    pub properties: Vec<PropertyReport>,
+}
+
+impl RunReport {
+    pub fn exit_code(&self) -> ExitCode {
+        if self.properties.iter().any(|p| p.as_expected() == Some(false)) {
+            ExitCode::Unexpected
+        } else if self.stopped.is_some() {
+            ExitCode::Incomplete
+        } else {
+            ExitCode::Ok
+        }
+    }
+}
+
+/// A config checked against its model, ready to run: every name resolved.
+pub trait Prepared: Send {
+    fn files(&self) -> &crate::spec::SpecFiles;
+    fn run(&self, options: Options, out: Option<&Path>) -> Result<RunReport>;
+}
+
+/// What the CLI needs of a model, without knowing its types.
+pub trait Registered: Sync {
+    fn module(&self) -> &'static str;
+    fn constants(&self) -> &'static [&'static str];
+    fn variables(&self) -> &'static [&'static str];
+    fn property_names(&self) -> Vec<&'static str>;
+    fn prepare(&self, loaded: Loaded) -> Result<Box<dyn Prepared>>;
+    fn show(&self, doc: &TraceDoc, path: &Path, mermaid: bool) -> Result<String>;
+    fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport>;
+}
+
+pub struct Registration<M>(pub PhantomData<M>);
+
+impl<M: SpecModel> Registration<M> {
+    pub const fn new() -> Self {
+        Registration(PhantomData)
+    }
+}
+
+impl<M: SpecModel> Default for Registration<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct PreparedRun<M: SpecModel> {
+    loaded: Loaded,
+    model: M,
+    checks: Vec<Checked<M>>,
+    expected: Vec<bool>,
+}
+
+fn kind_name<M: SpecModel>(kind: &CheckKind<M>) -> &'static str {
+    match kind {
+        CheckKind::Invariant(_) => "invariant",
+        CheckKind::Eventually(..) => "eventually",
+        CheckKind::Deadlock => "deadlock",
+    }
+}
+
+/// The fairness of the behaviour spec the config names.
+fn fairness_of<M: SpecModel>(cfg: &Cfg) -> Result<Fairness> {
+    let known = M::behaviours();
+    let describe = || {
+        known
+            .iter()
+            .map(|b| match b {
+                Behaviour::Specification { name, .. } => format!("SPECIFICATION {name}"),
+                Behaviour::InitNext { init, next } => format!("INIT {init} + NEXT {next}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let unknown = |line: usize, what: String| {
+        Error::Spec(
+            Diagnostic::new(Location::at(&cfg.path, line), format!("the Rust model of {} does not implement {what}", M::MODULE))
+                .evidence("implemented", describe())
+                .hint("tracewright explores the Rust model; name a behaviour spec it implements"),
+        )
+    };
+    if let Some(spec) = &cfg.specification {
+        return known
+            .iter()
+            .find_map(|b| match b {
+                Behaviour::Specification { name, fairness } if *name == spec.name => Some(*fairness),
+                _ => None,
+            })
+            .ok_or_else(|| unknown(spec.line, format!("SPECIFICATION {}", spec.name)));
+    }
+    let (init, next) = (cfg.init.as_ref().expect("validated"), cfg.next.as_ref().expect("validated"));
+    known
+        .iter()
+        .find_map(|b| match b {
+            Behaviour::InitNext { init: i, next: n } if *i == init.name && *n == next.name => Some(Fairness::None),
+            _ => None,
+        })
+        .ok_or_else(|| unknown(init.line, format!("INIT {} with NEXT {}", init.name, next.name)))
+}
+
+impl<M: SpecModel> Registered for Registration<M> {
+    fn module(&self) -> &'static str {
+        M::MODULE
+    }
+
+    fn constants(&self) -> &'static [&'static str] {
+        M::CONSTANTS
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        M::VARIABLES
+    }
+
+    fn property_names(&self) -> Vec<&'static str> {
+        M::property_defs().iter().map(|d| d.name).collect()
+    }
+
+    fn prepare(&self, loaded: Loaded) -> Result<Box<dyn Prepared>> {
+        let model = M::from_constants(&loaded.constants)?;
+        let fairness = fairness_of::<M>(&loaded.cfg)?;
+        let defs = M::property_defs();
+        let cfg = &loaded.cfg;
+        let mut checks = Vec::new();
+        let listed = cfg.invariants.iter().map(|n| (n, PropertyKind::Invariant))
+            .chain(cfg.properties.iter().map(|n| (n, PropertyKind::Eventually)));
+        for (named, section) in listed {
+            let at = Location::at(&cfg.path, named.line);
+            let def = defs.iter().find(|d| d.name == named.name).ok_or_else(|| {
+                Error::Spec(
+                    Diagnostic::new(at.clone(), format!("unknown property `{}`: the Rust model of {} does not implement it", named.name, M::MODULE))
+                        .evidence("implemented", defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", "))
+                        .hint("every property a config checks needs a function of the same name in the Rust model"),
+                )
+            })?;
+            if def.kind != section {
+                let (is, belongs) = match def.kind {
+                    PropertyKind::Invariant => ("a state invariant", "INVARIANTS"),
+                    PropertyKind::Eventually => ("a temporal property", "PROPERTIES"),
+                };
+                return Err(Error::Spec(
+                    Diagnostic::new(at, format!("`{}` is {is}", named.name))
+                        .hint(format!("list it under {belongs}")),
+                ));
+            }
+            let kind = match def.kind {
+                PropertyKind::Invariant => CheckKind::Invariant(def.judge),
+                PropertyKind::Eventually => CheckKind::Eventually(def.judge, fairness),
+            };
+            checks.push(Checked { name: def.name.to_string(), kind });
+        }
+        if cfg.check_deadlock {
+            checks.push(Checked { name: DEADLOCK.to_string(), kind: CheckKind::Deadlock });
+        }
+        let expected = checks.iter().map(|c| cfg.expect_violation.contains_key(&c.name)).collect();
+        Ok(Box::new(PreparedRun { loaded, model, checks, expected }))
+    }
+
+    fn show(&self, doc: &TraceDoc, path: &Path, mermaid: bool) -> Result<String> {
+        let model: M = model_of_trace(doc, path)?;
+        let replayed = replay_steps(&model, doc, path);
+        if mermaid {
+            let path_states = replayed.map_err(|d| d.into_error(path))?;
+            let violation = Violation { headline: doc.headline.clone(), evidence: doc.evidence.clone() };
+            return Ok(model.mermaid(&path_states, Some((&doc.property, &violation))));
+        }
+        Ok(crate::render::text(doc, path))
+    }
+
+    fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport> {
+        let model: M = model_of_trace(doc, path)?;
+        let states = match replay_steps(&model, doc, path) {
+            Ok(states) => states,
+            Err(d) => return Ok(ReplayReport { steps: d.step, verdict: ReplayVerdict::Diverged(d) }),
+        };
+        let steps = states.len() - 1;
+        let defs = M::property_defs();
+        let last = &states.last().expect("a trace has a state").1;
+        let verdict = match doc.kind.as_str() {
+            "deadlock" => {
+                let mut actions = Vec::new();
+                model.actions(last, &mut actions);
+                let successors = actions.into_iter().filter_map(|a| model.next_state(last, a)).count();
+                if successors == 0 {
+                    ReplayVerdict::Reproduced(Violation::new(doc.headline.clone()))
+                } else {
+                    ReplayVerdict::Conforms(format!("the last state has {successors} successors: no deadlock"))
+                }
+            }
+            _ => {
+                let def = defs.iter().find(|d| d.name == doc.property).ok_or_else(|| {
+                    Error::Trace(Diagnostic::new(Location::file(path), format!("the trace's property `{}` is not one the model implements", doc.property)))
+                })?;
+                match def.kind {
+                    PropertyKind::Invariant => match (def.judge)(&model, last) {
+                        Err(v) => ReplayVerdict::Reproduced(v),
+                        Ok(()) => ReplayVerdict::Conforms(format!("{} holds in the last state", doc.property)),
+                    },
+                    PropertyKind::Eventually => {
+                        match states.iter().position(|(_, s)| (def.judge)(&model, s).is_ok()) {
+                            Some(k) => ReplayVerdict::Conforms(format!("{} holds at step {k}", doc.property)),
+                            None => {
+                                let v = (def.judge)(&model, last).expect_err("no state satisfies it");
+                                ReplayVerdict::Reproduced(v)
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(ReplayReport { steps, verdict })
+    }
+}
+
+/// Where and how a trace stopped matching the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    pub step: usize,
+    pub expected: String,
+    pub observed: String,
+}
+
+impl Divergence {
+    fn into_error(self, path: &Path) -> Error {
+        Error::Trace(
+            Diagnostic::new(Location::file(path), format!("trace does not replay on the model: diverged at step {}", self.step))
+                .evidence("expected", self.expected)
+                .evidence("observed", self.observed)
+                .hint("the model changed since the trace was written; `tracewright replay` shows the same divergence, and `check` writes a new trace"),
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayVerdict {
+    /// Every step matched and the last state shows the violation.
+    Reproduced(Violation),
+    /// Every step matched but the violation is not there.
+    Conforms(String),
+    Diverged(Divergence),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayReport {
+    pub steps: usize,
+    pub verdict: ReplayVerdict,
+}
+
+/// Rebuilds the model a trace was checked on from the constants it records.
+fn model_of_trace<M: SpecModel>(doc: &TraceDoc, path: &Path) -> Result<M> {
+    let mut values = std::collections::BTreeMap::new();
+    for (name, json) in &doc.constants {
+        let value = value_from_itf(json).map_err(|e| {
+            Error::Trace(Diagnostic::new(Location::file(path), format!("constant `{name}` in `#meta.constants` is malformed: {e}")))
+        })?;
+        values.insert(name.clone(), Constant { value, line: 0 });
+    }
+    M::from_constants(&Constants { cfg_path: path.to_path_buf(), values }).map_err(|e| match e {
+        Error::Spec(d) => Error::Trace(Diagnostic { location: Location::file(path), ..d }),
+        other => other,
+    })
+}
+
+fn value_from_itf(json: &Json) -> std::result::Result<Value, String> {
+    match json {
+        Json::Bool(b) => Ok(Value::Bool(*b)),
+        Json::Number(n) => n.as_i64().map(Value::Int).ok_or_else(|| format!("number {n} is out of range")),
+        Json::String(s) => Ok(Value::Str(s.clone())),
+        Json::Array(items) => items.iter().map(value_from_itf).collect::<std::result::Result<_, _>>().map(Value::Tuple),
+        Json::Object(o) => {
+            if let Some(Json::String(n)) = o.get("#bigint") {
+                return n.parse().map(Value::Int).map_err(|_| format!("bigint {n:?} is out of range"));
+            }
+            if let Some(Json::Array(items)) = o.get("#set") {
+                return items.iter().map(value_from_itf).collect::<std::result::Result<_, _>>().map(Value::Set);
+            }
+            if let Some(Json::Array(items)) = o.get("#tup") {
+                return items.iter().map(value_from_itf).collect::<std::result::Result<_, _>>().map(Value::Tuple);
+            }
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), value_from_itf(v)?)))
+                .collect::<std::result::Result<_, String>>()
+                .map(Value::Record)
+        }
+        Json::Null => Err("null is not a TLA+ value".to_string()),
+    }
+}
+
+/// Replays a trace's action labels on the model, checking every state.
+fn replay_steps<M: SpecModel>(model: &M, doc: &TraceDoc, path: &Path) -> std::result::Result<Vec<(Option<M::Action>, M::State)>, Divergence> {
+    let _ = path;
+    let vars_of = |step: &Step| Json::Object(step.vars.clone());
+    let describe = |state: &M::State| itf::render(&Json::Object(model.encode(state)));
+    let first = model.decode(&vars_of(&doc.steps[0])).map_err(|e| Divergence {
+        step: 0,
+        expected: "a state of the model".into(),
+        observed: e,
+    })?;
+    if !model.init_states().contains(&first) {
+        return Err(Divergence {
+            step: 0,
+            expected: "an initial state of the model".into(),
+            observed: describe(&first),
+        });
+    }
+    let mut path_states = vec![(None, first)];
+    for (k, step) in doc.steps.iter().enumerate().skip(1) {
+        let label = step.action.as_deref().unwrap_or("");
+        let state = &path_states.last().expect("non-empty").1;
+        let mut actions = Vec::new();
+        model.actions(state, &mut actions);
+        let Some(action) = actions.iter().find(|a| model.label(a) == label).cloned() else {
+            let enabled: Vec<String> = actions.iter().map(|a| model.label(a)).collect();
+            return Err(Divergence {
+                step: k,
+                expected: format!("action {label} to be enabled"),
+                observed: format!("enabled: {}", if enabled.is_empty() { "none".to_string() } else { enabled.join(", ") }),
+            });
+        };
+        let Some(next) = model.next_state(state, action.clone()) else {
+            return Err(Divergence { step: k, expected: format!("action {label} to have a successor"), observed: "none".into() });
+        };
+        let recorded = Json::Object(step.vars.clone());
+        let computed = Json::Object(model.encode(&next));
+        if recorded != computed {
+            let mut changes = Vec::new();
+            itf::diff("", Some(&recorded), Some(&computed), &mut changes);
+            let (at, want, got) = changes.into_iter().next().unwrap_or_default();
+            return Err(Divergence {
+                step: k,
+                expected: format!("{at} = {} (as the trace records)", want.unwrap_or_else(|| "absent".into())),
+                observed: format!("{at} = {} (as the model computes after {label})", got.unwrap_or_else(|| "absent".into())),
+            });
+        }
+        path_states.push((Some(action), next));
+    }
+    Ok(path_states)
+}
+
+fn display_path(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+impl<M: SpecModel> Prepared for PreparedRun<M> {
+    fn files(&self) -> &crate::spec::SpecFiles {
+        &self.loaded.files
+    }
+
+    fn run(&self, options: Options, out: Option<&Path>) -> Result<RunReport> {
+        let threads = options.threads.max(1);
+        let outcome = Checker::new(&self.model, &self.checks, options).run();
+        let collision_probability = outcome.collision_probability();
+        let files = &self.loaded.files;
+        let constants: Map<String, Json> = self
+            .loaded
+            .constants
+            .values
+            .iter()
+            .map(|(k, c)| (k.clone(), c.value.to_itf()))
+            .collect();
+        let mut properties = Vec::new();
+        for ((check, prop), expected) in self.checks.iter().zip(outcome.properties).zip(&self.expected) {
+            let mut report = PropertyReport {
+                name: prop.name.clone(),
+                kind: kind_name(&check.kind),
+                expect_violation: *expected,
+                result: PropertyStatus::Unknown,
+                violation: None,
+                trace: None,
+                steps: None,
+            };
+            match prop.status {
+                Status::Holds => report.result = PropertyStatus::Holds,
+                Status::Unknown => {}
+                Status::Violated(cx) => {
+                    report.result = PropertyStatus::Violated;
+                    report.steps = Some(cx.path.len() - 1);
+                    let doc = TraceDoc {
+                        spec: M::MODULE.to_string(),
+                        source: display_path(&files.tla),
+                        config: display_path(&files.cfg),
+                        config_label: files.config_label(),
+                        property: prop.name.clone(),
+                        kind: report.kind.to_string(),
+                        tool: TOOL.to_string(),
+                        headline: cx.violation.headline.clone(),
+                        evidence: cx.violation.evidence.clone(),
+                        constants: constants.clone(),
+                        vars: M::VARIABLES.iter().map(|v| v.to_string()).collect(),
+                        loop_index: cx.loop_index,
+                        steps: cx
+                            .path
+                            .iter()
+                            .map(|(a, s)| Step { action: a.as_ref().map(|a| self.model.label(a)), vars: self.model.encode(s) })
+                            .collect(),
+                    };
+                    if let Some(dir) = out {
+                        report.trace = Some(doc.write_into(dir)?);
+                    }
+                    report.violation = Some(cx.violation);
+                }
+            }
+            properties.push(report);
+        }
+        Ok(RunReport {
+            spec: M::MODULE.to_string(),
+            config: files.cfg.clone(),
+            config_label: files.config_label(),
+            distinct: outcome.distinct,
+            generated: outcome.generated,
+            depth: outcome.depth,
+            elapsed: outcome.elapsed,
+            threads,
+            collision_probability,
+            stopped: outcome.stopped,
+            store_bytes: outcome.store_bytes,
+            properties,
+        })
+    }
+}
+
+/// Loads a config and prepares it for its model.
+pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
+    let loaded = crate::spec::load(files)?;
+    let registered = crate::models::find(&loaded.module.name).ok_or_else(|| {
+        Error::Spec(
+            Diagnostic::new(Location::file(&files.tla), format!("no Rust model implements module {}", loaded.module.name))
+                .evidence("models", crate::models::registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
+        )
+    })?;
+    registered.prepare(loaded)
+}
+
+/// Reads a trace and finds the model it belongs to.
+pub fn open_trace(path: &Path) -> Result<(TraceDoc, &'static dyn Registered)> {
+    let doc = TraceDoc::read(path)?;
+    let registered = crate::models::find(&doc.spec).ok_or_else(|| {
+        Error::Trace(
+            Diagnostic::new(Location::file(path), format!("the trace is of module {}, which no model here implements", doc.spec))
+                .evidence("models", crate::models::registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
+        )
+    })?;
+    Ok((doc, registered))
+}

@@ -1,0 +1,1290 @@
+//! W3C Trace Context propagation: the Rust twin of
+//! `specs/trace_context/TraceContext.tla`.
+//!
+//! Requests enter at a root service, which starts a root span. Every span
+//! calls its service's outgoing hops in order, injecting a `traceparent`; the
+//! callee extracts it and starts a child span, or restarts the trace when the
+//! header is invalid or missing. Ended, sampled spans go through their SDK's
+//! batch processor to a collector and on to a backend. Faults (damaged
+//! headers at gateways, dropped exports, a crashing collector, redelivered
+//! queue messages, retried exports) and seeded bugs (no injection, a wrong
+//! parent id, a new trace id per hop, colliding ids, accepting invalid
+//! headers, ignoring the parent's sampling decision) are switched on by
+//! constants.
+//!
+//! The state is exactly the spec's two variables, with the spec's 1-based
+//! handles, so the distinct-state count equals TLC's for the same config.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use crate::error::{Error, Result};
+use crate::model::{all, Behaviour, Fairness, PropertyDef, PropertyKind, SpecModel, Verdict, Violation};
+use crate::spec::value::Value;
+use crate::spec::Constants;
+use crate::trace::itf;
+
+/// A service, as an index into [`TraceContext::services`].
+pub type Svc = u8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HopKind {
+    Http,
+    Gateway,
+    Queue,
+}
+
+impl HopKind {
+    const NAMES: [(&'static str, HopKind); 3] =
+        [("http", HopKind::Http), ("gateway", HopKind::Gateway), ("queue", HopKind::Queue)];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    pub caller: Svc,
+    pub callee: Svc,
+    pub kind: HopKind,
+}
+
+/// Abstract W3C traceparent invalidity classes a gateway can inflict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// Hex digits in upper case (the spec requires lower case).
+    UpperCaseHex,
+    /// Version `ff`, which the spec forbids.
+    VersionFF,
+    /// An all-zero trace id.
+    ZeroTraceId,
+    /// An all-zero parent id.
+    ZeroParentId,
+}
+
+impl Class {
+    pub const ALL: [Class; 4] =
+        [Class::UpperCaseHex, Class::VersionFF, Class::ZeroTraceId, Class::ZeroParentId];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::UpperCaseHex => "UpperCaseHex",
+            Class::VersionFF => "VersionFF",
+            Class::ZeroTraceId => "ZeroTraceId",
+            Class::ZeroParentId => "ZeroParentId",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// The `traceparent` as it arrives: valid, missing, or corrupt by class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tp {
+    Valid,
+    Missing,
+    Corrupt(Class),
+}
+
+impl Tp {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tp::Valid => "valid",
+            Tp::Missing => "missing",
+            Tp::Corrupt(c) => c.name(),
+        }
+    }
+
+    fn parse(name: &str) -> Option<Tp> {
+        match name {
+            "valid" => Some(Tp::Valid),
+            "missing" => Some(Tp::Missing),
+            other => Class::parse(other).map(Tp::Corrupt),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    pub tp: Tp,
+    pub tid: u32,
+    pub pid: u32,
+    pub sampled: bool,
+    /// Whether a tracestate entry travels with the header.
+    pub ts: bool,
+}
+
+const NO_HEADER: Header = Header { tp: Tp::Missing, tid: 0, pid: 0, sampled: false, ts: false };
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SpanSt {
+    Open,
+    /// Ended and not recorded (unsampled): nothing to export.
+    Closed,
+    /// Ended, sampled, waiting in the SDK's batch queue.
+    Queued,
+    Exported,
+    /// The exporter gave up on it.
+    Dropped,
+}
+
+impl SpanSt {
+    const NAMES: [(&'static str, SpanSt); 5] = [
+        ("open", SpanSt::Open),
+        ("closed", SpanSt::Closed),
+        ("queued", SpanSt::Queued),
+        ("exported", SpanSt::Exported),
+        ("dropped", SpanSt::Dropped),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, s)| *s == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub svc: Svc,
+    pub tid: u32,
+    pub sid: u32,
+    pub parent: u32,
+    pub sampled: bool,
+    pub ts: bool,
+    /// The request this span serves (1-based), 0 for a request entering at Root.
+    pub via: u32,
+    pub st: SpanSt,
+    pub in_collector: u8,
+    pub in_backend: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MsgSt {
+    Inflight,
+    Handled,
+    Replied,
+    /// Lost in the network; no reply will come.
+    Lost,
+}
+
+impl MsgSt {
+    const NAMES: [(&'static str, MsgSt); 4] = [
+        ("inflight", MsgSt::Inflight),
+        ("handled", MsgSt::Handled),
+        ("replied", MsgSt::Replied),
+        ("lost", MsgSt::Lost),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES.iter().find(|(_, s)| *s == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Msg {
+    /// 1-based index into the hops.
+    pub hop: u8,
+    /// The sending span (1-based).
+    pub from: u32,
+    pub hdr: Header,
+    pub st: MsgSt,
+    pub redelivered: bool,
+}
+
+/// The spec's variables `spans` and `msgs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct State {
+    pub spans: Vec<Span>,
+    pub msgs: Vec<Msg>,
+}
+
+impl State {
+    /// Span by 1-based handle.
+    pub fn span(&self, i: u32) -> &Span {
+        &self.spans[i as usize - 1]
+    }
+
+    pub fn msg(&self, m: u32) -> &Msg {
+        &self.msgs[m as usize - 1]
+    }
+
+    fn handles(&self) -> impl Iterator<Item = u32> + '_ {
+        1..=self.spans.len() as u32
+    }
+
+    fn root_count(&self) -> u32 {
+        self.spans.iter().filter(|s| s.via == 0).count() as u32
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    StartRoot,
+    Call { span: u32, outcome: Tp },
+    End { span: u32 },
+    Deliver { msg: u32 },
+    Redeliver { msg: u32 },
+    LoseRequest { msg: u32 },
+    Export { svc: Svc },
+    ExportRetried { svc: Svc },
+    DropBatch { svc: Svc },
+    Flush,
+    Crash,
+}
+
+pub const FAULTS: [&str; 7] = [
+    "CorruptHeader",
+    "DropHeader",
+    "ExporterDrop",
+    "CollectorCrash",
+    "DuplicateDelivery",
+    "ExportRetry",
+    "LostRequest",
+];
+pub const BUGS: [&str; 6] = [
+    "NoInjection",
+    "WrongSpanId",
+    "NewTraceIdPerHop",
+    "IdCollision",
+    "AcceptInvalid",
+    "NonParentBasedSampling",
+];
+
+#[derive(Clone, Debug)]
+pub struct TraceContext {
+    /// Service names, sorted; a [`Svc`] indexes this.
+    pub services: Vec<String>,
+    pub root: Svc,
+    pub traces: u32,
+    pub hops: Vec<Hop>,
+    /// Per service, its outgoing hops (1-based) in index order.
+    out: Vec<Vec<u8>>,
+    always_off: Vec<bool>,
+    ratio: Vec<bool>,
+    corrupt_classes: Vec<Class>,
+    faults: BTreeSet<String>,
+    bugs: BTreeSet<String>,
+}
+
+impl TraceContext {
+    pub fn fault(&self, name: &str) -> bool {
+        self.faults.contains(name)
+    }
+
+    pub fn bug(&self, name: &str) -> bool {
+        self.bugs.contains(name)
+    }
+
+    pub fn service(&self, svc: Svc) -> &str {
+        &self.services[svc as usize]
+    }
+
+    fn hop(&self, h: u8) -> &Hop {
+        &self.hops[h as usize - 1]
+    }
+
+    fn kind(&self, s: &State, m: u32) -> HopKind {
+        self.hop(s.msg(m).hop).kind
+    }
+
+    fn sync(&self, s: &State, m: u32) -> bool {
+        self.kind(s, m) != HopKind::Queue
+    }
+
+    /// The first outgoing hop span i has not called yet, if any.
+    fn next_hop(&self, s: &State, i: u32) -> Option<u8> {
+        let svc = s.span(i).svc;
+        self.out[svc as usize]
+            .iter()
+            .copied()
+            .find(|&h| !s.msgs.iter().any(|m| m.from == i && m.hop == h))
+    }
+
+    /// Every synchronous call span i made has been answered.
+    fn answered(&self, s: &State, i: u32) -> bool {
+        (1..=s.msgs.len() as u32).all(|m| {
+            let msg = s.msg(m);
+            !(msg.from == i && self.sync(s, m)) || msg.st == MsgSt::Replied
+        })
+    }
+
+    fn new_id(&self, s: &State, svc: Svc) -> u32 {
+        if self.bug("IdCollision") {
+            1 + s.spans.iter().filter(|x| x.svc == svc).count() as u32
+        } else {
+            s.spans.len() as u32 + 1
+        }
+    }
+
+    fn root_sample(&self, svc: Svc, tid: u32) -> bool {
+        if self.always_off[svc as usize] {
+            false
+        } else if self.ratio[svc as usize] {
+            tid % 2 == 1
+        } else {
+            true
+        }
+    }
+
+    fn injected_id(&self, span: &Span) -> u32 {
+        if self.bug("WrongSpanId") && span.parent != 0 { span.parent } else { span.sid }
+    }
+
+    fn header(&self, span: &Span, outcome: Tp) -> Header {
+        if outcome == Tp::Missing {
+            return NO_HEADER;
+        }
+        Header {
+            tp: outcome,
+            tid: if outcome == Tp::Corrupt(Class::ZeroTraceId) { 0 } else { span.tid },
+            pid: if outcome == Tp::Corrupt(Class::ZeroParentId) { 0 } else { self.injected_id(span) },
+            sampled: span.sampled,
+            ts: span.ts,
+        }
+    }
+
+    /// What can happen to a header sent over hop h, in the spec's set order.
+    fn outcomes(&self, h: u8) -> Vec<Tp> {
+        if self.bug("NoInjection") {
+            return vec![Tp::Missing];
+        }
+        let mut out = vec![Tp::Valid];
+        if self.hop(h).kind == HopKind::Gateway {
+            if self.fault("CorruptHeader") {
+                out.extend(self.corrupt_classes.iter().map(|&c| Tp::Corrupt(c)));
+            }
+            if self.fault("DropHeader") {
+                out.push(Tp::Missing);
+            }
+        }
+        out
+    }
+
+    fn accepts(&self, hdr: &Header) -> bool {
+        match hdr.tp {
+            Tp::Valid => true,
+            Tp::Missing => false,
+            Tp::Corrupt(_) => self.bug("AcceptInvalid"),
+        }
+    }
+
+    fn server_span(&self, s: &State, m: u32) -> Span {
+        let msg = s.msg(m);
+        let svc = self.hop(msg.hop).callee;
+        let hdr = msg.hdr;
+        let fresh = self.new_id(s, svc);
+        let accepts = self.accepts(&hdr);
+        let tid = if accepts && !self.bug("NewTraceIdPerHop") { hdr.tid } else { fresh };
+        Span {
+            svc,
+            tid,
+            sid: fresh,
+            parent: if accepts { hdr.pid } else { 0 },
+            sampled: if accepts && !self.bug("NonParentBasedSampling") {
+                hdr.sampled
+            } else {
+                self.root_sample(svc, tid)
+            },
+            ts: accepts && hdr.ts,
+            via: m,
+            st: SpanSt::Open,
+            in_collector: 0,
+            in_backend: 0,
+        }
+    }
+
+    fn queued(&self, s: &State, svc: Svc) -> bool {
+        s.spans.iter().any(|x| x.svc == svc && x.st == SpanSt::Queued)
+    }
+
+    fn export(&self, s: &State, svc: Svc, copies: u8) -> State {
+        let mut next = s.clone();
+        for span in next.spans.iter_mut().filter(|x| x.svc == svc && x.st == SpanSt::Queued) {
+            span.st = SpanSt::Exported;
+            span.in_collector += copies;
+        }
+        next
+    }
+
+    /// The spec's `Quiescent`.
+    pub fn quiescent(&self, s: &State) -> bool {
+        s.root_count() == self.traces
+            && s.spans.iter().all(|x| {
+                matches!(x.st, SpanSt::Closed | SpanSt::Exported | SpanSt::Dropped)
+                    && x.in_collector == 0
+            })
+            && s.msgs.iter().all(|m| m.st != MsgSt::Inflight)
+    }
+
+    /// The span that sent the request span i serves.
+    fn sender(&self, s: &State, i: u32) -> Option<u32> {
+        match s.span(i).via {
+            0 => None,
+            m => Some(s.msg(m).from),
+        }
+    }
+
+    fn continues(&self, s: &State, i: u32) -> bool {
+        let span = s.span(i);
+        span.via != 0 && span.parent != 0
+    }
+
+    /// One line describing span i, for evidence.
+    pub fn describe(&self, s: &State, i: u32) -> String {
+        let x = s.span(i);
+        let origin = match x.via {
+            0 => "entered at root".to_string(),
+            m => format!("serves request {m} over hop {}", s.msg(m).hop),
+        };
+        format!(
+            "{} trace={} id={} parent={} {} {}, {origin}",
+            self.service(x.svc),
+            x.tid,
+            x.sid,
+            x.parent,
+            if x.sampled { "sampled" } else { "unsampled" },
+            x.st.name(),
+        )
+    }
+
+    fn describe_header(&self, h: &Header) -> String {
+        match h.tp {
+            Tp::Missing => "no traceparent".to_string(),
+            tp => format!(
+                "traceparent {} trace={} parent={} sampled={}{}",
+                tp.name(),
+                h.tid,
+                h.pid,
+                h.sampled,
+                if h.ts { " +tracestate" } else { "" }
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Building the model from a config.
+
+fn tuple_of_strings(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::Tuple(items) => items
+            .iter()
+            .map(|x| match x {
+                Value::Str(s) | Value::ModelValue(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+impl TraceContext {
+    fn build(c: &Constants) -> Result<TraceContext> {
+        let bad = |name: &str, headline: String| Error::Spec(c.error(name, headline));
+        let root_name = c.string("Root")?;
+        let traces = c.int("Traces")?;
+        if !(1..=4).contains(&traces) {
+            return Err(bad("Traces", format!("Traces must be between 1 and 4, found {traces}")));
+        }
+        let Value::Tuple(raw_hops) = c.value("Hops")? else {
+            return Err(Error::Spec(
+                c.error("Hops", "Hops must be a sequence of <<caller, callee, kind>>")
+                    .hint("define it in the .tla, e.g. DefaultHops == << <<\"a\", \"b\", \"http\">> >>, and write `Hops <- DefaultHops`"),
+            ));
+        };
+        let mut triples = Vec::new();
+        for (n, hop) in raw_hops.iter().enumerate() {
+            match tuple_of_strings(hop).as_deref() {
+                Some([a, b, k]) => triples.push((a.clone(), b.clone(), k.clone(), n + 1)),
+                _ => {
+                    return Err(Error::Spec(
+                        c.error("Hops", format!("hop {} must be <<caller, callee, kind>> of strings", n + 1))
+                            .evidence("found", hop.to_string()),
+                    ));
+                }
+            }
+        }
+        if triples.len() > 12 {
+            return Err(bad("Hops", format!("at most 12 hops are supported, found {}", triples.len())));
+        }
+        let mut names: BTreeSet<String> = triples.iter().map(|t| t.1.clone()).collect();
+        names.insert(root_name.clone());
+        let services: Vec<String> = names.into_iter().collect();
+        let index = |name: &str| services.iter().position(|s| s == name).map(|i| i as Svc);
+        let mut hops = Vec::new();
+        for (caller, callee, kind, n) in &triples {
+            let kind = HopKind::NAMES.iter().find(|(k, _)| k == kind).map(|(_, k)| *k).ok_or_else(|| {
+                Error::Spec(
+                    c.error("Hops", format!("hop {n} has unknown kind `{kind}`"))
+                        .evidence("known kinds", "http, gateway, queue"),
+                )
+            })?;
+            let caller = index(caller).ok_or_else(|| {
+                Error::Spec(
+                    c.error("Hops", format!("hop {n}: caller `{caller}` is neither Root nor the callee of a hop"))
+                        .hint("every service is Root or is called by some hop"),
+                )
+            })?;
+            hops.push(Hop { caller, callee: index(callee).expect("callees are services"), kind });
+        }
+        let mut out = vec![Vec::new(); services.len()];
+        for (h, hop) in hops.iter().enumerate() {
+            out[hop.caller as usize].push(h as u8 + 1);
+        }
+        // The call graph must be acyclic, or the state space is infinite.
+        let mut state = vec![0u8; services.len()];
+        fn visit(s: usize, out: &[Vec<u8>], hops: &[Hop], state: &mut [u8]) -> bool {
+            if state[s] == 1 {
+                return false;
+            }
+            if state[s] == 2 {
+                return true;
+            }
+            state[s] = 1;
+            for &h in &out[s] {
+                if !visit(hops[h as usize - 1].callee as usize, out, hops, state) {
+                    return false;
+                }
+            }
+            state[s] = 2;
+            true
+        }
+        for s in 0..services.len() {
+            if !visit(s, &out, &hops, &mut state) {
+                return Err(bad("Hops", format!("the call graph has a cycle through `{}`", services[s])));
+            }
+        }
+        let member_flags = |name: &str| -> Result<Vec<bool>> {
+            let members = c.strings(name)?;
+            for m in &members {
+                if index(m).is_none() {
+                    return Err(Error::Spec(
+                        c.error(name, format!("`{m}` in {name} is not a service of the call graph"))
+                            .evidence("services", services.join(", ")),
+                    ));
+                }
+            }
+            Ok(services.iter().map(|s| members.contains(s)).collect())
+        };
+        let always_off = member_flags("AlwaysOff")?;
+        let ratio = member_flags("RatioSampled")?;
+        if let Some(s) = (0..services.len()).find(|&s| always_off[s] && ratio[s]) {
+            return Err(bad("RatioSampled", format!("`{}` is in both AlwaysOff and RatioSampled", services[s])));
+        }
+        let class_names: Vec<&str> = Class::ALL.iter().map(|c| c.name()).collect();
+        let mut corrupt_classes: Vec<Class> = c
+            .names_from("CorruptClasses", &class_names)?
+            .iter()
+            .filter_map(|n| Class::parse(n))
+            .collect();
+        // TLC enumerates a set of strings in string order; so do we.
+        corrupt_classes.sort_by_key(|c| c.name());
+        let faults: BTreeSet<String> = c.names_from("Faults", &FAULTS)?.into_iter().collect();
+        let bugs: BTreeSet<String> = c.names_from("Bugs", &BUGS)?.into_iter().collect();
+        Ok(TraceContext {
+            root: index(&root_name).expect("Root is a service"),
+            services,
+            traces: traces as u32,
+            hops,
+            out,
+            always_off,
+            ratio,
+            corrupt_classes,
+            faults,
+            bugs,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The transition relation.
+
+impl stateright::Model for TraceContext {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![State::default()]
+    }
+
+    fn actions(&self, s: &State, actions: &mut Vec<Action>) {
+        if s.root_count() < self.traces {
+            actions.push(Action::StartRoot);
+        }
+        for i in s.handles() {
+            if s.span(i).st != SpanSt::Open || !self.answered(s, i) {
+                continue;
+            }
+            match self.next_hop(s, i) {
+                Some(h) => actions.extend(
+                    self.outcomes(h).into_iter().map(|outcome| Action::Call { span: i, outcome }),
+                ),
+                None => actions.push(Action::End { span: i }),
+            }
+        }
+        for m in 1..=s.msgs.len() as u32 {
+            let msg = s.msg(m);
+            if msg.st == MsgSt::Inflight {
+                actions.push(Action::Deliver { msg: m });
+                if self.fault("LostRequest") {
+                    actions.push(Action::LoseRequest { msg: m });
+                }
+            }
+            if self.fault("DuplicateDelivery")
+                && self.kind(s, m) == HopKind::Queue
+                && msg.st == MsgSt::Handled
+                && !msg.redelivered
+            {
+                actions.push(Action::Redeliver { msg: m });
+            }
+        }
+        for svc in 0..self.services.len() as Svc {
+            if self.queued(s, svc) {
+                actions.push(Action::Export { svc });
+                if self.fault("ExportRetry") {
+                    actions.push(Action::ExportRetried { svc });
+                }
+                if self.fault("ExporterDrop") {
+                    actions.push(Action::DropBatch { svc });
+                }
+            }
+        }
+        if s.spans.iter().any(|x| x.in_collector > 0) {
+            actions.push(Action::Flush);
+            if self.fault("CollectorCrash") {
+                actions.push(Action::Crash);
+            }
+        }
+    }
+
+    fn next_state(&self, s: &State, action: Action) -> Option<State> {
+        let mut next = s.clone();
+        match action {
+            Action::StartRoot => {
+                let id = self.new_id(s, self.root);
+                next.spans.push(Span {
+                    svc: self.root,
+                    tid: id,
+                    sid: id,
+                    parent: 0,
+                    sampled: self.root_sample(self.root, id),
+                    ts: true,
+                    via: 0,
+                    st: SpanSt::Open,
+                    in_collector: 0,
+                    in_backend: 0,
+                });
+            }
+            Action::Call { span, outcome } => {
+                let hop = self.next_hop(s, span)?;
+                next.msgs.push(Msg {
+                    hop,
+                    from: span,
+                    hdr: self.header(s.span(span), outcome),
+                    st: MsgSt::Inflight,
+                    redelivered: false,
+                });
+            }
+            Action::Deliver { msg } => {
+                next.spans.push(self.server_span(s, msg));
+                next.msgs[msg as usize - 1].st = MsgSt::Handled;
+            }
+            Action::Redeliver { msg } => {
+                next.spans.push(self.server_span(s, msg));
+                next.msgs[msg as usize - 1].redelivered = true;
+            }
+            Action::LoseRequest { msg } => {
+                next.msgs[msg as usize - 1].st = MsgSt::Lost;
+            }
+            Action::End { span } => {
+                let x = &mut next.spans[span as usize - 1];
+                x.st = if x.sampled { SpanSt::Queued } else { SpanSt::Closed };
+                let m = x.via;
+                if m != 0 && self.sync(s, m) && s.msg(m).st == MsgSt::Handled {
+                    next.msgs[m as usize - 1].st = MsgSt::Replied;
+                }
+            }
+            Action::Export { svc } => return Some(self.export(s, svc, 1)),
+            Action::ExportRetried { svc } => return Some(self.export(s, svc, 2)),
+            Action::DropBatch { svc } => {
+                for x in next.spans.iter_mut().filter(|x| x.svc == svc && x.st == SpanSt::Queued) {
+                    x.st = SpanSt::Dropped;
+                }
+            }
+            Action::Flush => {
+                for x in &mut next.spans {
+                    x.in_backend += x.in_collector;
+                    x.in_collector = 0;
+                }
+            }
+            Action::Crash => {
+                for x in &mut next.spans {
+                    x.in_collector = 0;
+                }
+            }
+        }
+        Some(next)
+    }
+
+    fn properties(&self) -> Vec<stateright::Property<Self>> {
+        // stateright's own checkers see the same properties, as booleans.
+        macro_rules! wrap {
+            ($($name:ident),*) => {
+                vec![$(stateright::Property::always(stringify!($name), |m: &Self, s: &State| m.$name(s).is_ok()),)*]
+            };
+        }
+        #[allow(non_snake_case)]
+        let mut props = wrap!(
+            UniqueTraceId, UniqueSpanId, ParentChildCorrect, TraceIdPreserved,
+            RestartOnInvalidHeader, SamplingConsistent, OneSpanPerRequest,
+            NoDuplicateSpans, NoLostSpans, NoOrphanSpans
+        );
+        props.push(stateright::Property::eventually("EventuallyQuiescent", |m, s| m.quiescent(s)));
+        props
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Properties: the same names as in TraceContext.tla.
+
+#[allow(non_snake_case)]
+impl TraceContext {
+    /// Distinct root spans carry distinct trace ids.
+    pub fn UniqueTraceId(&self, s: &State) -> Verdict {
+        let roots: Vec<u32> = s.handles().filter(|&i| s.span(i).parent == 0).collect();
+        all(&roots, |&i| {
+            all(&roots, |&j| {
+                if i < j && s.span(i).tid == s.span(j).tid {
+                    Err(Violation::new(format!(
+                        "root spans {i} and {j} share trace id {}",
+                        s.span(i).tid
+                    ))
+                    .with(format!("span {i}"), self.describe(s, i))
+                    .with(format!("span {j}"), self.describe(s, j)))
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    /// No two spans of one trace share a span id.
+    pub fn UniqueSpanId(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            all(s.handles(), |j| {
+                let (a, b) = (s.span(i), s.span(j));
+                if i < j && a.tid == b.tid && a.sid == b.sid {
+                    Err(Violation::new(format!(
+                        "spans {i} and {j} share span id {} in trace {}",
+                        a.sid, a.tid
+                    ))
+                    .with(format!("span {i}"), self.describe(s, i))
+                    .with(format!("span {j}"), self.describe(s, j)))
+                } else {
+                    Ok(())
+                }
+            })
+        })
+    }
+
+    /// A span that continues a remote context names its caller's span as
+    /// parent, in the caller's trace.
+    pub fn ParentChildCorrect(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            if !self.continues(s, i) {
+                return Ok(());
+            }
+            let p = self.sender(s, i).expect("a continuing span serves a request");
+            let (child, caller) = (s.span(i), s.span(p));
+            if child.parent == caller.sid && child.tid == caller.tid {
+                return Ok(());
+            }
+            Err(Violation::new(format!(
+                "span {i} names parent {} in trace {}, but its caller is span {p} (id {} in trace {})",
+                child.parent, child.tid, caller.sid, caller.tid
+            ))
+            .with(format!("span {i}"), self.describe(s, i))
+            .with(format!("caller span {p}"), self.describe(s, p))
+            .with("header received", self.describe_header(&s.msg(child.via).hdr)))
+        })
+    }
+
+    /// End to end: every span started for a request is in its caller's trace.
+    pub fn TraceIdPreserved(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            let Some(p) = self.sender(s, i) else { return Ok(()) };
+            let (x, caller) = (s.span(i), s.span(p));
+            if x.tid == caller.tid {
+                return Ok(());
+            }
+            Err(Violation::new(format!(
+                "span {i} is in trace {}, but its caller span {p} is in trace {}",
+                x.tid, caller.tid
+            ))
+            .with(format!("span {i}"), self.describe(s, i))
+            .with(format!("caller span {p}"), self.describe(s, p))
+            .with("header received", self.describe_header(&s.msg(x.via).hdr)))
+        })
+    }
+
+    /// An invalid or missing traceparent starts a new trace: no parent, a
+    /// trace id never seen before, no tracestate.
+    pub fn RestartOnInvalidHeader(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            let x = s.span(i);
+            if x.via == 0 || s.msg(x.via).hdr.tp == Tp::Valid {
+                return Ok(());
+            }
+            let hdr = s.msg(x.via).hdr;
+            let reused = (1..i).find(|&j| s.span(j).tid == x.tid);
+            let problem = if x.parent != 0 {
+                format!("span {i} continued an invalid header (parent {})", x.parent)
+            } else if x.ts {
+                format!("span {i} kept the tracestate of an invalid header")
+            } else if let Some(j) = reused {
+                format!("span {i} restarted with trace id {}, already used by span {j}", x.tid)
+            } else {
+                return Ok(());
+            };
+            Err(Violation::new(problem)
+                .with(format!("span {i}"), self.describe(s, i))
+                .with("header received", self.describe_header(&hdr)))
+        })
+    }
+
+    /// A span that continues a remote context keeps its sampled flag.
+    pub fn SamplingConsistent(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            let x = s.span(i);
+            if !self.continues(s, i) || x.sampled == s.msg(x.via).hdr.sampled {
+                return Ok(());
+            }
+            Err(Violation::new(format!(
+                "span {i} is {} although its parent's header says sampled={}",
+                if x.sampled { "sampled" } else { "unsampled" },
+                s.msg(x.via).hdr.sampled
+            ))
+            .with(format!("span {i}"), self.describe(s, i))
+            .with("header received", self.describe_header(&s.msg(x.via).hdr)))
+        })
+    }
+
+    /// Each request is served by one span.
+    pub fn OneSpanPerRequest(&self, s: &State) -> Verdict {
+        all(1..=s.msgs.len() as u32, |m| {
+            let serving: Vec<u32> = s.handles().filter(|&i| s.span(i).via == m).collect();
+            if serving.len() <= 1 {
+                return Ok(());
+            }
+            let mut v = Violation::new(format!(
+                "request {m} over hop {} ({}) is served by {} spans",
+                s.msg(m).hop,
+                self.hop(s.msg(m).hop).kind.name(),
+                serving.len()
+            ));
+            for i in serving {
+                v = v.with(format!("span {i}"), self.describe(s, i));
+            }
+            Err(v)
+        })
+    }
+
+    /// The backend stores each span once.
+    pub fn NoDuplicateSpans(&self, s: &State) -> Verdict {
+        all(s.handles(), |i| {
+            let n = s.span(i).in_backend;
+            if n <= 1 {
+                return Ok(());
+            }
+            Err(Violation::new(format!("the backend stores span {i} {n} times"))
+                .with(format!("span {i}"), self.describe(s, i)))
+        })
+    }
+
+    /// At quiescence every sampled span reached the backend.
+    pub fn NoLostSpans(&self, s: &State) -> Verdict {
+        if !self.quiescent(s) {
+            return Ok(());
+        }
+        all(s.handles(), |i| {
+            let x = s.span(i);
+            if !x.sampled || x.in_backend > 0 {
+                return Ok(());
+            }
+            let where_lost = if x.st == SpanSt::Dropped {
+                "dropped by its exporter"
+            } else {
+                "lost in the collector"
+            };
+            Err(Violation::new(format!("sampled span {i} never reached the backend: {where_lost}"))
+                .with(format!("span {i}"), self.describe(s, i)))
+        })
+    }
+
+    /// At quiescence every stored span's parent is stored, in the same trace.
+    pub fn NoOrphanSpans(&self, s: &State) -> Verdict {
+        if !self.quiescent(s) {
+            return Ok(());
+        }
+        all(s.handles(), |i| {
+            let x = s.span(i);
+            if x.in_backend == 0 || x.parent == 0 {
+                return Ok(());
+            }
+            let found = s
+                .spans
+                .iter()
+                .any(|y| y.in_backend > 0 && y.tid == x.tid && y.sid == x.parent);
+            if found {
+                return Ok(());
+            }
+            Err(Violation::new(format!(
+                "stored span {i} has parent {} in trace {}, which the backend does not hold",
+                x.parent, x.tid
+            ))
+            .with(format!("span {i}"), self.describe(s, i)))
+        })
+    }
+
+    /// The predicate of `EventuallyQuiescent == <>Quiescent`.
+    pub fn EventuallyQuiescent(&self, s: &State) -> Verdict {
+        if self.quiescent(s) {
+            return Ok(());
+        }
+        let open = s.handles().filter(|&i| s.span(i).st == SpanSt::Open).count();
+        let inflight = s.msgs.iter().filter(|m| m.st == MsgSt::Inflight).count();
+        Err(Violation::new("the system never becomes quiescent")
+            .with("open spans", open.to_string())
+            .with("requests in flight", inflight.to_string()))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Trace files: ITF encoding of states.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItfHeader {
+    tp: String,
+    tid: u32,
+    pid: u32,
+    sampled: bool,
+    ts: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ItfSpan {
+    svc: String,
+    tid: u32,
+    sid: u32,
+    parent: u32,
+    sampled: bool,
+    ts: bool,
+    via: u32,
+    st: String,
+    in_collector: u8,
+    in_backend: u8,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItfMsg {
+    hop: u8,
+    from: u32,
+    hdr: ItfHeader,
+    st: String,
+    redelivered: bool,
+}
+
+#[derive(Deserialize)]
+struct ItfState {
+    spans: Vec<ItfSpan>,
+    msgs: Vec<ItfMsg>,
+}
+
+impl TraceContext {
+    fn encode_header(h: &Header) -> Json {
+        let mut o = Map::new();
+        o.insert("tp".into(), Json::from(h.tp.name()));
+        o.insert("tid".into(), itf::int(h.tid));
+        o.insert("pid".into(), itf::int(h.pid));
+        o.insert("sampled".into(), Json::Bool(h.sampled));
+        o.insert("ts".into(), Json::Bool(h.ts));
+        Json::Object(o)
+    }
+
+    fn decode_state(&self, raw: ItfState) -> std::result::Result<State, String> {
+        let svc = |name: &str| {
+            self.services
+                .iter()
+                .position(|s| s == name)
+                .map(|i| i as Svc)
+                .ok_or_else(|| format!("unknown service `{name}`"))
+        };
+        let header = |h: ItfHeader| -> std::result::Result<Header, String> {
+            let tp = Tp::parse(&h.tp).ok_or_else(|| format!("unknown header kind `{}`", h.tp))?;
+            Ok(Header { tp, tid: h.tid, pid: h.pid, sampled: h.sampled, ts: h.ts })
+        };
+        let span_st = |n: &str| {
+            SpanSt::NAMES.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).ok_or_else(|| format!("unknown span status `{n}`"))
+        };
+        let msg_st = |n: &str| {
+            MsgSt::NAMES.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).ok_or_else(|| format!("unknown request status `{n}`"))
+        };
+        let spans = raw
+            .spans
+            .into_iter()
+            .map(|x| {
+                Ok(Span {
+                    svc: svc(&x.svc)?,
+                    tid: x.tid,
+                    sid: x.sid,
+                    parent: x.parent,
+                    sampled: x.sampled,
+                    ts: x.ts,
+                    via: x.via,
+                    st: span_st(&x.st)?,
+                    in_collector: x.in_collector,
+                    in_backend: x.in_backend,
+                })
+            })
+            .collect::<std::result::Result<Vec<_>, String>>()?;
+        let msgs = raw
+            .msgs
+            .into_iter()
+            .map(|m| {
+                if m.hop == 0 || m.hop as usize > self.hops.len() {
+                    return Err(format!("request names hop {}, which the call graph lacks", m.hop));
+                }
+                if m.from == 0 || m.from as usize > spans.len() {
+                    return Err(format!("request names span {}, which does not exist", m.from));
+                }
+                Ok(Msg { hop: m.hop, from: m.from, hdr: header(m.hdr)?, st: msg_st(&m.st)?, redelivered: m.redelivered })
+            })
+            .collect::<std::result::Result<Vec<_>, String>>()?;
+        if let Some(x) = spans.iter().find(|x| x.via as usize > msgs.len()) {
+            return Err(format!("a span serves request {}, which does not exist", x.via));
+        }
+        Ok(State { spans, msgs })
+    }
+}
+
+impl SpecModel for TraceContext {
+    const MODULE: &'static str = "TraceContext";
+    const VARIABLES: &'static [&'static str] = &["spans", "msgs"];
+    const CONSTANTS: &'static [&'static str] = &[
+        "Root",
+        "Traces",
+        "Hops",
+        "AlwaysOff",
+        "RatioSampled",
+        "CorruptClasses",
+        "Faults",
+        "Bugs",
+    ];
+
+    fn from_constants(constants: &Constants) -> Result<Self> {
+        TraceContext::build(constants)
+    }
+
+    fn behaviours() -> Vec<Behaviour> {
+        vec![
+            Behaviour::Specification { name: "Spec", fairness: Fairness::WeakNext },
+            Behaviour::InitNext { init: "Init", next: "Next" },
+        ]
+    }
+
+    fn property_defs() -> Vec<PropertyDef<Self>> {
+        macro_rules! invariants {
+            ($($name:ident),*) => {
+                vec![$(PropertyDef { name: stringify!($name), kind: PropertyKind::Invariant, judge: Self::$name },)*]
+            };
+        }
+        let mut defs = invariants!(
+            UniqueTraceId, UniqueSpanId, ParentChildCorrect, TraceIdPreserved,
+            RestartOnInvalidHeader, SamplingConsistent, OneSpanPerRequest,
+            NoDuplicateSpans, NoLostSpans, NoOrphanSpans
+        );
+        defs.push(PropertyDef {
+            name: "EventuallyQuiescent",
+            kind: PropertyKind::Eventually,
+            judge: Self::EventuallyQuiescent,
+        });
+        defs
+    }
+
+    fn label(&self, action: &Action) -> String {
+        match action {
+            Action::StartRoot => "StartRoot".to_string(),
+            Action::Call { span, outcome } => format!("Call(i={span}, header={})", outcome.name()),
+            Action::End { span } => format!("End(i={span})"),
+            Action::Deliver { msg } => format!("Deliver(m={msg})"),
+            Action::Redeliver { msg } => format!("Redeliver(m={msg})"),
+            Action::LoseRequest { msg } => format!("LoseRequest(m={msg})"),
+            Action::Export { svc } => format!("Export(s={})", self.service(*svc)),
+            Action::ExportRetried { svc } => format!("ExportRetried(s={})", self.service(*svc)),
+            Action::DropBatch { svc } => format!("DropBatch(s={})", self.service(*svc)),
+            Action::Flush => "Flush".to_string(),
+            Action::Crash => "Crash".to_string(),
+        }
+    }
+
+    fn encode(&self, s: &State) -> Map<String, Json> {
+        let spans = s
+            .spans
+            .iter()
+            .map(|x| {
+                let mut o = Map::new();
+                o.insert("svc".into(), Json::from(self.service(x.svc)));
+                o.insert("tid".into(), itf::int(x.tid));
+                o.insert("sid".into(), itf::int(x.sid));
+                o.insert("parent".into(), itf::int(x.parent));
+                o.insert("sampled".into(), Json::Bool(x.sampled));
+                o.insert("ts".into(), Json::Bool(x.ts));
+                o.insert("via".into(), itf::int(x.via));
+                o.insert("st".into(), Json::from(x.st.name()));
+                o.insert("inCollector".into(), itf::int(x.in_collector));
+                o.insert("inBackend".into(), itf::int(x.in_backend));
+                Json::Object(o)
+            })
+            .collect();
+        let msgs = s
+            .msgs
+            .iter()
+            .map(|m| {
+                let mut o = Map::new();
+                o.insert("hop".into(), itf::int(m.hop));
+                o.insert("from".into(), itf::int(m.from));
+                o.insert("hdr".into(), Self::encode_header(&m.hdr));
+                o.insert("st".into(), Json::from(m.st.name()));
+                o.insert("redelivered".into(), Json::Bool(m.redelivered));
+                Json::Object(o)
+            })
+            .collect();
+        let mut vars = Map::new();
+        vars.insert("spans".into(), Json::Array(spans));
+        vars.insert("msgs".into(), Json::Array(msgs));
+        vars
+    }
+
+    fn decode(&self, state: &Json) -> std::result::Result<State, String> {
+        let raw: ItfState = itf::from_value(state)?;
+        self.decode_state(raw)
+    }
+
+    fn mermaid(&self, path: &[(Option<Action>, State)], violation: Option<(&str, &Violation)>) -> String {
+        let mut out = String::from("sequenceDiagram\n");
+        // Participants in call order: the root, then callees as the hops name them.
+        let mut order = vec![self.root];
+        for hop in &self.hops {
+            if !order.contains(&hop.callee) {
+                order.push(hop.callee);
+            }
+        }
+        for &svc in &order {
+            let _ = writeln!(out, "    participant {}", self.service(svc));
+        }
+        out.push_str("    participant collector\n    participant backend\n");
+        for window in path.windows(2) {
+            let (before, (action, after)) = (&window[0].1, (&window[1].0, &window[1].1));
+            let Some(action) = action else { continue };
+            let line = match action {
+                Action::StartRoot => {
+                    let x = after.spans.last().expect("StartRoot adds a span");
+                    format!(
+                        "    Note over {svc}: span {n} starts trace {tid} (root, {sampled})",
+                        svc = self.service(x.svc),
+                        n = after.spans.len(),
+                        tid = x.tid,
+                        sampled = if x.sampled { "sampled" } else { "unsampled" }
+                    )
+                }
+                Action::Call { span, .. } => {
+                    let m = after.msgs.last().expect("Call adds a request");
+                    let hop = self.hop(m.hop);
+                    let arrow = if hop.kind == HopKind::Queue { "-)" } else { "->>" };
+                    let header = match m.hdr.tp {
+                        Tp::Missing => "no traceparent".to_string(),
+                        Tp::Valid => format!(
+                            "traceparent 00-{:032x}-{:016x}-{:02x}",
+                            m.hdr.tid, m.hdr.pid, u8::from(m.hdr.sampled)
+                        ),
+                        Tp::Corrupt(c) => format!("corrupt traceparent ({})", c.name()),
+                    };
+                    format!(
+                        "    {}{arrow}{}: request {} ({}) from span {span}: {header}",
+                        self.service(hop.caller),
+                        self.service(hop.callee),
+                        after.msgs.len(),
+                        hop.kind.name()
+                    )
+                }
+                Action::Deliver { msg } | Action::Redeliver { msg } => {
+                    let x = after.spans.last().expect("delivery adds a span");
+                    let again = if matches!(action, Action::Redeliver { .. }) { "redelivered: " } else { "" };
+                    let how = if x.parent == 0 { "restarts as trace" } else { "continues trace" };
+                    format!(
+                        "    Note over {svc}: {again}request {msg} → span {n} {how} {tid}, parent {parent}, {sampled}",
+                        svc = self.service(x.svc),
+                        n = after.spans.len(),
+                        tid = x.tid,
+                        parent = x.parent,
+                        sampled = if x.sampled { "sampled" } else { "unsampled" }
+                    )
+                }
+                Action::End { span } => {
+                    let x = after.span(*span);
+                    let m = x.via;
+                    if m != 0 && before.msg(m).st == MsgSt::Handled && after.msg(m).st == MsgSt::Replied {
+                        let hop = self.hop(after.msg(m).hop);
+                        format!(
+                            "    {}-->>{}: reply to request {m} (span {span} ends)",
+                            self.service(hop.callee),
+                            self.service(hop.caller)
+                        )
+                    } else {
+                        format!("    Note over {}: span {span} ends", self.service(x.svc))
+                    }
+                }
+                Action::Export { svc } | Action::ExportRetried { svc } => {
+                    let ids: Vec<String> = before
+                        .handles()
+                        .filter(|&i| before.span(i).svc == *svc && before.span(i).st == SpanSt::Queued)
+                        .map(|i| i.to_string())
+                        .collect();
+                    let twice = if matches!(action, Action::ExportRetried { .. }) { " (reply lost, sent twice)" } else { "" };
+                    format!("    {}->>collector: export spans {}{twice}", self.service(*svc), ids.join(", "))
+                }
+                Action::LoseRequest { msg } => {
+                    let hop = self.hop(after.msg(*msg).hop);
+                    format!(
+                        "    {}-x{}: request {msg} lost in the network",
+                        self.service(hop.caller),
+                        self.service(hop.callee)
+                    )
+                }
+                Action::DropBatch { svc } => format!("    Note over {}: exporter drops its batch", self.service(*svc)),
+                Action::Flush => "    collector->>backend: flush".to_string(),
+                Action::Crash => "    Note over collector: crash, batches in memory lost".to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if let Some((name, v)) = violation {
+            let first = self.service(self.root);
+            let _ = writeln!(out, "    Note over {first},backend: {name} violated: {}", mermaid_text(&v.headline));
+        }
+        out
+    }
+}
+
+/// Mermaid note text may not hold `;` or `#`, which end or escape a line.
+fn mermaid_text(s: &str) -> String {
+    s.replace(';', ",").replace('#', "no. ")
+}
