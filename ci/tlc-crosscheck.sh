@@ -27,7 +27,7 @@ work = tempfile.mkdtemp(prefix="tlc-crosscheck-")
 
 def tlc(cfg_path, module_path, cont):
     args = ["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "-workers", "auto",
-            "-cleanup", "-metadir", os.path.join(work, "meta")]
+            "-cleanup", "-noGenerateSpecTE", "-metadir", os.path.join(work, "meta")]
     if cont:
         args.append("-continue")
     start = time.monotonic()
@@ -40,7 +40,7 @@ def violations(out):
         found.add("<temporal>")
     return found
 
-def variant(cfg_text, invariants, properties):
+def variant(cfg, cfg_text, invariants, properties):
     # The config's own constants and behaviour spec, with only the given properties.
     head = re.split(r"^\s*(?:INVARIANTS?|PROPERT(?:Y|IES)|CHECK_DEADLOCK)\b", cfg_text, flags=re.M)[0]
     text = head + "\n"
@@ -49,7 +49,8 @@ def variant(cfg_text, invariants, properties):
     if properties:
         text += "PROPERTIES\n" + "".join(f"    {n}\n" for n in properties)
     text += "CHECK_DEADLOCK FALSE\n" if "CHECK_DEADLOCK FALSE" in cfg_text else ""
-    path = os.path.join(os.path.dirname(cfg_text_path), f"_crosscheck_{os.getpid()}.cfg")
+    # Beside the original, so TLC finds the module; removed after the run.
+    path = os.path.join(os.path.dirname(cfg), f"_crosscheck_{os.getpid()}.cfg")
     return text, path
 
 status = 0
@@ -57,7 +58,6 @@ for cfg in sys.argv[1:]:
     directory = os.path.dirname(cfg)
     module = [f for f in os.listdir(directory) if f.endswith(".tla")][0][:-4]
     module_path = os.path.join(directory, module)
-    cfg_text_path = cfg
     cfg_text = open(cfg).read()
     run = json.loads(subprocess.run([tw, "check", cfg, "--format", "json", "--out", os.path.join(work, "traces"),
                                      "--progress", "never"], capture_output=True, text=True).stdout)["runs"][0]
@@ -78,7 +78,7 @@ for cfg in sys.argv[1:]:
     for group, expect in checks:
         if not group:
             continue
-        text, path = variant(cfg_text, [p["name"] for p in group if p["kind"] == "invariant"],
+        text, path = variant(cfg, cfg_text, [p["name"] for p in group if p["kind"] == "invariant"],
                              [p["name"] for p in group if p["kind"] == "eventually"])
         with open(path, "w") as f:
             f.write(text)

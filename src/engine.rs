@@ -38,6 +38,9 @@ pub struct PropertyReport {
     pub expect_violation: bool,
     pub result: PropertyStatus,
     pub violation: Option<Violation>,
+    /// The counterexample, for a violated property.
+    pub doc: Option<TraceDoc>,
+    /// Where the counterexample was written, when an output directory was given.
     pub trace: Option<Written>,
     pub steps: Option<usize>,
 }
@@ -436,6 +439,7 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
                 expect_violation: *expected,
                 result: PropertyStatus::Unknown,
                 violation: None,
+                doc: None,
                 trace: None,
                 steps: None,
             };
@@ -467,6 +471,7 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
                     if let Some(dir) = out {
                         report.trace = Some(doc.write_into(dir)?);
                     }
+                    report.doc = Some(doc);
                     report.violation = Some(cx.violation);
                 }
             }

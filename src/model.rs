@@ -72,15 +72,25 @@ pub enum Behaviour {
     InitNext { init: &'static str, next: &'static str },
 }
 
-pub trait SpecModel:
+/// What the checker needs: a stateright model whose states can be hashed,
+/// compared and shared between threads.
+pub trait Explorable:
     stateright::Model<
         State: Clone + Debug + Hash + Eq + Send + Sync,
         Action: Clone + Debug + Send + Sync,
-    > + Send
-    + Sync
-    + Sized
-    + 'static
+    > + Sync
 {
+}
+
+impl<M> Explorable for M where
+    M: stateright::Model<
+            State: Clone + Debug + Hash + Eq + Send + Sync,
+            Action: Clone + Debug + Send + Sync,
+        > + Sync
+{
+}
+
+pub trait SpecModel: Explorable + Send + Sized + 'static {
     /// The TLA+ module this model implements.
     const MODULE: &'static str;
     /// The spec's VARIABLES, in declaration order; each is one ITF variable.

@@ -17,9 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 
 use super::{fingerprint, Counterexample, Fingerprint};
-use crate::model::{Fairness, SpecModel, Verdict};
+use crate::model::{Explorable, Fairness, Verdict};
 
-pub enum Result<M: SpecModel> {
+pub enum Result<M: Explorable> {
     Holds,
     Violated(Counterexample<M>),
     Interrupted,
@@ -31,7 +31,7 @@ enum Mark {
     Done,
 }
 
-struct Frame<M: SpecModel> {
+struct Frame<M: Explorable> {
     action: Option<M::Action>,
     state: M::State,
     fp: Fingerprint,
@@ -39,7 +39,7 @@ struct Frame<M: SpecModel> {
     pending: Vec<(M::Action, M::State, Fingerprint)>,
 }
 
-pub fn check<M: SpecModel>(
+pub fn check<M: Explorable>(
     model: &M,
     judge: fn(&M, &M::State) -> Verdict,
     fairness: Fairness,
@@ -124,7 +124,7 @@ pub fn check<M: SpecModel>(
     Result::Holds
 }
 
-fn lasso<M: SpecModel>(
+fn lasso<M: Explorable>(
     model: &M,
     judge: fn(&M, &M::State) -> Verdict,
     stack: Vec<Frame<M>>,

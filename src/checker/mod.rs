@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::model::{Fairness, SpecModel, Verdict, Violation};
+use crate::model::{Explorable, Fairness, Verdict, Violation};
 
 pub type Fingerprint = u64;
 
@@ -66,12 +66,12 @@ fn shard_of(fp: Fingerprint) -> usize {
 }
 
 /// What a run checks.
-pub struct Checked<M: SpecModel> {
+pub struct Checked<M: Explorable> {
     pub name: String,
     pub kind: CheckKind<M>,
 }
 
-pub enum CheckKind<M: SpecModel> {
+pub enum CheckKind<M: Explorable> {
     Invariant(fn(&M, &M::State) -> Verdict),
     Eventually(fn(&M, &M::State) -> Verdict, Fairness),
     /// TLC's deadlock check: a reachable state with no successor.
@@ -133,25 +133,25 @@ impl std::fmt::Display for StopReason {
 
 /// A path from an initial state: the action that led to each state (none for
 /// the first), and for a liveness counterexample the index the path loops to.
-pub struct Counterexample<M: SpecModel> {
+pub struct Counterexample<M: Explorable> {
     pub path: Vec<(Option<M::Action>, M::State)>,
     pub loop_index: Option<usize>,
     pub violation: Violation,
 }
 
-pub enum Status<M: SpecModel> {
+pub enum Status<M: Explorable> {
     Holds,
     Violated(Counterexample<M>),
     /// Exploration stopped before the property was settled.
     Unknown,
 }
 
-pub struct PropertyOutcome<M: SpecModel> {
+pub struct PropertyOutcome<M: Explorable> {
     pub name: String,
     pub status: Status<M>,
 }
 
-pub struct Outcome<M: SpecModel> {
+pub struct Outcome<M: Explorable> {
     pub distinct: u64,
     pub generated: u64,
     /// Length of the longest shortest path, counting the initial state as 1
@@ -165,7 +165,7 @@ pub struct Outcome<M: SpecModel> {
     pub store_bytes: u64,
 }
 
-impl<M: SpecModel> Outcome<M> {
+impl<M: Explorable> Outcome<M> {
     pub fn complete(&self) -> bool {
         self.stopped.is_none()
     }
@@ -200,13 +200,13 @@ struct Candidate<S> {
     state: S,
 }
 
-pub struct Checker<'m, M: SpecModel> {
+pub struct Checker<'m, M: Explorable> {
     model: &'m M,
     checks: &'m [Checked<M>],
     options: Options,
 }
 
-impl<'m, M: SpecModel> Checker<'m, M> {
+impl<'m, M: Explorable> Checker<'m, M> {
     pub fn new(model: &'m M, checks: &'m [Checked<M>], options: Options) -> Self {
         Checker { model, checks, options }
     }
@@ -452,7 +452,7 @@ impl<'m, M: SpecModel> Checker<'m, M> {
 }
 
 /// The states and actions along a path of fingerprints from an initial state.
-pub(crate) fn replay_fingerprints<M: SpecModel>(model: &M, fps: &[Fingerprint]) -> Vec<(Option<M::Action>, M::State)> {
+pub(crate) fn replay_fingerprints<M: Explorable>(model: &M, fps: &[Fingerprint]) -> Vec<(Option<M::Action>, M::State)> {
     let first = model
         .init_states()
         .into_iter()

@@ -90,12 +90,44 @@ fn spec_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
         }
         let modules: Vec<PathBuf> =
             sorted_entries(&dir)?.into_iter().filter(|p| has_ext(p, "tla")).collect();
-        if let [tla] = modules.as_slice() {
-            let name = kebab(&dir.file_name().unwrap_or_default().to_string_lossy());
-            specs.push((name, tla.clone()));
-        }
+        let dir_name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let main = match modules.as_slice() {
+            [] => continue,
+            [tla] => tla.clone(),
+            // Several modules: the spec is the one named after the directory
+            // (trace_context holds TraceContext.tla); the rest are helpers.
+            many => match many.iter().find(|m| snake(&file_stem(m)) == dir_name) {
+                Some(tla) => tla.clone(),
+                None => {
+                    return Err(Error::Spec(
+                        Diagnostic::new(Location::file(&dir), "spec directory holds several modules and none is named after it")
+                            .evidence("modules", many.iter().map(|m| file_stem(m)).collect::<Vec<_>>().join(", "))
+                            .hint(format!("name the main module after the directory, e.g. {}.tla", camel(&dir_name))),
+                    ));
+                }
+            },
+        };
+        specs.push((kebab(&dir_name), main));
     }
     Ok(specs)
+}
+
+fn snake(module: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in module.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn camel(dir: &str) -> String {
+    dir.split('_').map(|w| {
+        let mut cs = w.chars();
+        cs.next().map(|f| f.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+    }).collect()
 }
 
 /// Resolves what the user gave `check` to a module and a config.
@@ -177,7 +209,14 @@ pub fn all_configs(root: &Path) -> Result<Vec<SpecFiles>> {
         ));
     }
     let mut all = Vec::new();
-    for (_, tla) in spec_dirs(root)? {
+    let specs = spec_dirs(root)?;
+    if specs.is_empty() {
+        return Err(Error::usage(
+            format!("no specs under {}", root.display()),
+            Some("a spec is a directory holding Module.tla and its .cfg files"),
+        ));
+    }
+    for (_, tla) in specs {
         let dir = tla.parent().map(Path::to_path_buf).unwrap_or_default();
         for path in sorted_entries(&dir)? {
             if has_ext(&path, "cfg") {

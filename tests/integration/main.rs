@@ -1,0 +1,47 @@
+//! tracewright's integration tests: one binary, one module per topic.
+
+mod checker;
+mod cli;
+mod pinned;
+mod specs;
+mod traces;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the tracewright binary from the repository root, without a progress line.
+pub fn tracewright(args: &[&str]) -> Output {
+    tracewright_in(&repo(), args)
+}
+
+pub fn tracewright_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .args(args)
+        .current_dir(dir)
+        .env("TRACEWRIGHT_PROGRESS", "never")
+        .env_remove("TRACEWRIGHT_SPECS")
+        .env_remove("TRACEWRIGHT_OUT")
+        .env_remove("TRACEWRIGHT_THREADS")
+        .env_remove("TRACEWRIGHT_FORMAT")
+        .output()
+        .expect("the tracewright binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every config under specs/, in the order `check --all` runs them.
+pub fn all_configs() -> Vec<tracewright::spec::SpecFiles> {
+    let configs = tracewright::spec::all_configs(&repo().join("specs")).expect("specs/ lists");
+    assert!(configs.len() >= 15, "specs/ should hold every committed config, found {}", configs.len());
+    configs
+}
