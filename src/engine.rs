@@ -229,18 +229,27 @@ impl<M: SpecModel> Registered for Registration<M> {
 
     fn show(&self, doc: &TraceDoc, path: &Path, mermaid: bool) -> Result<String> {
         let model: M = model_of_trace(doc, path)?;
-        let replayed = replay_steps(&model, doc, path);
+        let states = decode_states(&model, doc, path)?;
+        let replayed = replay_steps(&model, doc, states);
         if mermaid {
             let path_states = replayed.map_err(|d| d.into_error(path))?;
             let violation = Violation { headline: doc.headline.clone(), evidence: doc.evidence.clone() };
             return Ok(model.mermaid(&path_states, Some((&doc.property, &violation))));
         }
-        Ok(crate::render::text(doc, path))
+        let mut text = crate::render::text(doc, path);
+        if let Err(d) = replayed {
+            text.push_str(&format!(
+                "\nnote: the model no longer replays this trace: diverged at step {}: expected {}, observed {}\n",
+                d.step, d.expected, d.observed
+            ));
+        }
+        Ok(text)
     }
 
     fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport> {
         let model: M = model_of_trace(doc, path)?;
-        let states = match replay_steps(&model, doc, path) {
+        let decoded = decode_states(&model, doc, path)?;
+        let states = match replay_steps(&model, doc, decoded) {
             Ok(states) => states,
             Err(d) => return Ok(ReplayReport { steps: d.step, verdict: ReplayVerdict::Diverged(d) }),
         };
@@ -357,27 +366,41 @@ fn value_from_itf(json: &Json) -> std::result::Result<Value, String> {
     }
 }
 
-/// Replays a trace's action labels on the model, checking every state.
-fn replay_steps<M: SpecModel>(model: &M, doc: &TraceDoc, path: &Path) -> std::result::Result<Vec<(Option<M::Action>, M::State)>, Divergence> {
-    let _ = path;
-    let vars_of = |step: &Step| Json::Object(step.vars.clone());
-    let describe = |state: &M::State| itf::render(&Json::Object(model.encode(state)));
-    let first = model.decode(&vars_of(&doc.steps[0])).map_err(|e| Divergence {
-        step: 0,
-        expected: "a state of the model".into(),
-        observed: e,
-    })?;
+/// Every state of a trace as a state of the model; a state that is not one
+/// means the file is damaged (exit 2), unlike a divergence.
+fn decode_states<M: SpecModel>(model: &M, doc: &TraceDoc, path: &Path) -> Result<Vec<M::State>> {
+    doc.steps
+        .iter()
+        .enumerate()
+        .map(|(k, step)| {
+            model.decode(&Json::Object(step.vars.clone())).map_err(|e| {
+                Error::Trace(
+                    Diagnostic::new(Location::file(path), format!("state {k} is not a state of the {} model", M::MODULE))
+                        .evidence("problem", e)
+                        .hint("the file was edited or damaged; re-run `tracewright check` to write it again"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Replays a trace's action labels on the model: at each step the action with
+/// the recorded label must be enabled and lead to the recorded state.
+fn replay_steps<M: SpecModel>(
+    model: &M,
+    doc: &TraceDoc,
+    states: Vec<M::State>,
+) -> std::result::Result<Vec<(Option<M::Action>, M::State)>, Divergence> {
+    let render = |state: &M::State| itf::render(&Json::Object(model.encode(state)));
+    let mut states = states.into_iter();
+    let first = states.next().expect("a trace has a state");
     if !model.init_states().contains(&first) {
-        return Err(Divergence {
-            step: 0,
-            expected: "an initial state of the model".into(),
-            observed: describe(&first),
-        });
+        return Err(Divergence { step: 0, expected: "an initial state of the model".into(), observed: render(&first) });
     }
-    let mut path_states = vec![(None, first)];
-    for (k, step) in doc.steps.iter().enumerate().skip(1) {
+    let mut path = vec![(None, first)];
+    for ((k, step), recorded) in doc.steps.iter().enumerate().skip(1).zip(states) {
         let label = step.action.as_deref().unwrap_or("");
-        let state = &path_states.last().expect("non-empty").1;
+        let state = &path.last().expect("non-empty").1;
         let mut actions = Vec::new();
         model.actions(state, &mut actions);
         let Some(action) = actions.iter().find(|a| model.label(a) == label).cloned() else {
@@ -391,11 +414,10 @@ fn replay_steps<M: SpecModel>(model: &M, doc: &TraceDoc, path: &Path) -> std::re
         let Some(next) = model.next_state(state, action.clone()) else {
             return Err(Divergence { step: k, expected: format!("action {label} to have a successor"), observed: "none".into() });
         };
-        let recorded = Json::Object(step.vars.clone());
-        let computed = Json::Object(model.encode(&next));
-        if recorded != computed {
+        if next != recorded {
             let mut changes = Vec::new();
-            itf::diff("", Some(&recorded), Some(&computed), &mut changes);
+            let (want, got) = (Json::Object(model.encode(&recorded)), Json::Object(model.encode(&next)));
+            itf::diff("", Some(&want), Some(&got), &mut changes);
             let (at, want, got) = changes.into_iter().next().unwrap_or_default();
             return Err(Divergence {
                 step: k,
@@ -403,9 +425,9 @@ fn replay_steps<M: SpecModel>(model: &M, doc: &TraceDoc, path: &Path) -> std::re
                 observed: format!("{at} = {} (as the model computes after {label})", got.unwrap_or_else(|| "absent".into())),
             });
         }
-        path_states.push((Some(action), next));
+        path.push((Some(action), next));
     }
-    Ok(path_states)
+    Ok(path)
 }
 
 fn display_path(p: &Path) -> String {

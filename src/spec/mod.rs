@@ -164,9 +164,14 @@ pub fn resolve(target: &str, root: &Path) -> Result<SpecFiles> {
 }
 
 fn missing_file(path: &Path, what: &str) -> Error {
+    let headline = if path.exists() {
+        format!("{what} path is not a regular file")
+    } else {
+        format!("{what} file does not exist")
+    };
     Error::Spec(
-        Diagnostic::new(Location::file(path), format!("{what} file does not exist"))
-            .hint("check the path; `tracewright check --all` lists every config under specs/"),
+        Diagnostic::new(Location::file(path), headline)
+            .hint("check the path; `tracewright check --all` checks every config under specs/"),
     )
 }
 
@@ -183,6 +188,11 @@ pub fn config_of(cfg: &Path) -> Result<SpecFiles> {
     let stem = file_stem(cfg);
     let modules: Vec<PathBuf> =
         sorted_entries(&dir)?.into_iter().filter(|p| has_ext(p, "tla")).collect();
+    // A config given without a directory: name its module without one too.
+    let modules: Vec<PathBuf> = modules
+        .into_iter()
+        .map(|m| if cfg.parent().is_some_and(|p| p.as_os_str().is_empty()) { PathBuf::from(m.file_name().unwrap_or_default()) } else { m })
+        .collect();
     let owner = modules
         .iter()
         .filter(|tla| {

@@ -55,24 +55,26 @@ pub fn syntax_tree(source: &str) -> Tree {
     parser.parse(source, None).expect("tree-sitter parses without a timeout or cancellation")
 }
 
-/// The first ERROR or MISSING node of a tree, as (line, text around it).
+/// The first ERROR or MISSING node of a tree, as (line, text of that line).
+/// tree-sitter may wrap a whole module in an ERROR; the innermost, earliest
+/// error inside it is where the mistake is.
 pub fn first_error(tree: &Tree, source: &str) -> Option<(usize, String)> {
-    fn walk<'t>(node: Node<'t>) -> Option<Node<'t>> {
-        if node.is_error() || node.is_missing() {
-            return Some(node);
-        }
-        if !node.has_error() {
-            return None;
-        }
+    fn innermost(node: Node<'_>) -> Node<'_> {
         let mut cursor = node.walk();
-        let found = node.children(&mut cursor).find_map(walk);
-        found
+        let child = node.children(&mut cursor).find(|c| c.is_error() || c.is_missing() || c.has_error());
+        match child {
+            Some(c) => innermost(c),
+            None => node,
+        }
     }
-    walk(tree.root_node()).map(|node| {
-        let line = line_of(node);
-        let text = source.lines().nth(line - 1).unwrap_or("").trim().to_string();
-        (line, text)
-    })
+    let root = tree.root_node();
+    if !root.has_error() {
+        return None;
+    }
+    let node = innermost(root);
+    let line = line_of(node);
+    let text = source.lines().nth(line - 1).unwrap_or("").trim().to_string();
+    Some((line, text))
 }
 
 impl Module {
