@@ -47,6 +47,7 @@ pub mod checker;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod model;
 pub mod models;
 pub mod render;

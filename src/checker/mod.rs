@@ -194,6 +194,17 @@ fn keep_first(slot: &mut Option<Found>, depth: u64, fp: Fingerprint, violation: 
     }
 }
 
+/// States expanded between two merges. Fixed, so that which parent a state
+/// records never depends on the number of threads.
+const BLOCK: usize = 1 << 14;
+
+struct Step<S> {
+    fresh: Vec<(Fingerprint, S)>,
+    generated: u64,
+    dead: Vec<Fingerprint>,
+    violations: Vec<(usize, Fingerprint, Violation)>,
+}
+
 struct Candidate<S> {
     fp: Fingerprint,
     parent: Fingerprint,
@@ -249,7 +260,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
         let mut stopped = None;
 
         // Level 1: the initial states.
-        let mut frontier: Vec<(Fingerprint, M::State)> = Vec::new();
+        let mut first: Vec<(Fingerprint, M::State)> = Vec::new();
         let mut inits = model.init_states();
         generated += inits.len() as u64;
         inits.sort_by_key(fingerprint);
@@ -264,110 +275,56 @@ impl<'m, M: Explorable> Checker<'m, M> {
             for (i, v) in self.judge(&invariants, &state) {
                 keep_first(&mut found[i], 1, fp, v);
             }
-            frontier.push((fp, state));
+            first.push((fp, state));
         }
-        let mut depth: u64 = if frontier.is_empty() { 0 } else { 1 };
+        let mut depth: u64 = if first.is_empty() { 0 } else { 1 };
+        // A level is a list of blocks of at most BLOCK states, expanded and
+        // merged one block at a time: memory holds one level and one block's
+        // successors, not a whole level's duplicates.
+        let mut frontier: Vec<Vec<(Fingerprint, M::State)>> = vec![first];
         self.publish(distinct, generated, depth);
 
-        while !frontier.is_empty() {
-            if let Some(reason) = self.should_stop(start, distinct) {
-                stopped = Some(reason);
-                break;
-            }
+        'levels: while frontier.iter().any(|b| !b.is_empty()) {
             if self.options.max_depth.is_some_and(|d| depth >= u64::from(d)) {
                 stopped = Some(StopReason::MaxDepth(self.options.max_depth.unwrap_or(0)));
                 break;
             }
-            // Expand.
-            let threads = rayon::current_num_threads().max(1);
-            let chunk = frontier.len().div_ceil(threads * 8).max(1);
-            let store_ref = &store;
-            let stop = &self.options.stop;
-            let expanded: Vec<(Vec<Vec<Candidate<M::State>>>, u64, Vec<Fingerprint>)> = frontier
-                .par_chunks(chunk)
-                .map(|part| {
-                    let mut buckets: Vec<Vec<Candidate<M::State>>> = (0..SHARDS).map(|_| Vec::new()).collect();
-                    let mut made = 0u64;
-                    let mut dead = Vec::new();
-                    let mut actions = Vec::new();
-                    if stop.load(Ordering::Relaxed) {
-                        return (buckets, made, dead);
-                    }
-                    for (parent, state) in part {
-                        actions.clear();
-                        model.actions(state, &mut actions);
-                        let mut successors = 0;
-                        for action in actions.drain(..) {
-                            let Some(next) = model.next_state(state, action) else { continue };
-                            successors += 1;
-                            let fp = fingerprint(&next);
-                            let shard = shard_of(fp);
-                            if !store_ref[shard].contains_key(&fp) {
-                                buckets[shard].push(Candidate { fp, parent: *parent, state: next });
-                            }
-                        }
-                        made += successors;
-                        if successors == 0 {
-                            dead.push(*parent);
-                        }
-                    }
-                    (buckets, made, dead)
-                })
-                .collect();
-            if self.options.stop.load(Ordering::Relaxed) {
-                stopped = Some(StopReason::Interrupted);
-                break;
-            }
-            let mut per_shard: Vec<Vec<Candidate<M::State>>> = (0..SHARDS).map(|_| Vec::new()).collect();
-            for (buckets, made, dead) in expanded {
-                generated += made;
+            let next_depth = depth + 1;
+            let mut next: Vec<Vec<(Fingerprint, M::State)>> = Vec::new();
+            for block in std::mem::take(&mut frontier) {
+                if let Some(reason) = self.should_stop(start, distinct) {
+                    stopped = Some(reason);
+                    break 'levels;
+                }
+                let step = self.expand(block, &mut store, &invariants);
+                generated += step.generated;
+                distinct += step.fresh.len() as u64;
                 if let Some(d) = deadlock_index {
-                    for fp in dead {
+                    for fp in step.dead {
                         let v = Violation::new("a reachable state has no successor (deadlock)")
                             .with("hint", "add CHECK_DEADLOCK FALSE to the config if terminal states are intended");
                         keep_first(&mut found[d], depth, fp, v);
                     }
                 }
-                for (shard, mut bucket) in buckets.into_iter().enumerate() {
-                    per_shard[shard].append(&mut bucket);
-                }
-            }
-            // Merge.
-            let next_depth = depth + 1;
-            let invariants = &invariants;
-            let merged: Vec<(Vec<(Fingerprint, M::State)>, Vec<(usize, Fingerprint, Violation)>)> = store
-                .par_iter_mut()
-                .zip(per_shard.into_par_iter())
-                .map(|(shard, mut candidates)| {
-                    candidates.sort_unstable_by_key(|c| (c.fp, c.parent));
-                    let mut fresh = Vec::new();
-                    let mut violations = Vec::new();
-                    let mut last = None;
-                    for c in candidates {
-                        if last == Some(c.fp) {
-                            continue;
-                        }
-                        last = Some(c.fp);
-                        shard.insert(c.fp, c.parent);
-                        for (i, v) in self.judge(invariants, &c.state) {
-                            violations.push((i, c.fp, v));
-                        }
-                        fresh.push((c.fp, c.state));
-                    }
-                    (fresh, violations)
-                })
-                .collect();
-            frontier = Vec::new();
-            for (fresh, violations) in merged {
-                distinct += fresh.len() as u64;
-                frontier.extend(fresh);
-                for (i, fp, v) in violations {
+                for (i, fp, v) in step.violations {
                     keep_first(&mut found[i], next_depth, fp, v);
                 }
+                for item in step.fresh {
+                    match next.last_mut() {
+                        Some(b) if b.len() < BLOCK => b.push(item),
+                        _ => {
+                            let mut b = Vec::with_capacity(BLOCK.min(1024));
+                            b.push(item);
+                            next.push(b);
+                        }
+                    }
+                }
+                self.publish(distinct, generated, depth);
             }
-            if !frontier.is_empty() {
+            if !next.is_empty() {
                 depth = next_depth;
             }
+            frontier = next;
             self.publish(distinct, generated, depth);
         }
 
@@ -406,6 +363,86 @@ impl<'m, M: Explorable> Checker<'m, M> {
             properties,
             store_bytes,
         }
+    }
+
+    /// Expands one block of a level (in parallel, reading the store) and
+    /// merges its successors into the store (in parallel, one task per shard).
+    fn expand(
+        &self,
+        block: Vec<(Fingerprint, M::State)>,
+        store: &mut [Shard],
+        invariants: &[(usize, fn(&M, &M::State) -> Verdict)],
+    ) -> Step<M::State> {
+        let model = self.model;
+        let threads = rayon::current_num_threads().max(1);
+        let chunk = block.len().div_ceil(threads * 4).max(1);
+        let store_ref: &[Shard] = store;
+        let expanded: Vec<(Vec<Vec<Candidate<M::State>>>, u64, Vec<Fingerprint>)> = block
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut buckets: Vec<Vec<Candidate<M::State>>> = (0..SHARDS).map(|_| Vec::new()).collect();
+                let mut made = 0u64;
+                let mut dead = Vec::new();
+                let mut actions = Vec::new();
+                for (parent, state) in part {
+                    actions.clear();
+                    model.actions(state, &mut actions);
+                    let mut successors = 0;
+                    for action in actions.drain(..) {
+                        let Some(next) = model.next_state(state, action) else { continue };
+                        successors += 1;
+                        let fp = fingerprint(&next);
+                        let shard = shard_of(fp);
+                        if !store_ref[shard].contains_key(&fp) {
+                            buckets[shard].push(Candidate { fp, parent: *parent, state: next });
+                        }
+                    }
+                    made += successors;
+                    if successors == 0 {
+                        dead.push(*parent);
+                    }
+                }
+                (buckets, made, dead)
+            })
+            .collect();
+        drop(block);
+        let mut step = Step { fresh: Vec::new(), generated: 0, dead: Vec::new(), violations: Vec::new() };
+        let mut per_shard: Vec<Vec<Candidate<M::State>>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        for (buckets, made, dead) in expanded {
+            step.generated += made;
+            step.dead.extend(dead);
+            for (shard, mut bucket) in buckets.into_iter().enumerate() {
+                per_shard[shard].append(&mut bucket);
+            }
+        }
+        let merged: Vec<(Vec<(Fingerprint, M::State)>, Vec<(usize, Fingerprint, Violation)>)> = store
+            .par_iter_mut()
+            .zip(per_shard.into_par_iter())
+            .map(|(shard, mut candidates)| {
+                // The smallest parent wins, whichever thread found it first.
+                candidates.sort_unstable_by_key(|c| (c.fp, c.parent));
+                let mut fresh = Vec::new();
+                let mut violations = Vec::new();
+                let mut last = None;
+                for c in candidates {
+                    if last == Some(c.fp) {
+                        continue;
+                    }
+                    last = Some(c.fp);
+                    shard.insert(c.fp, c.parent);
+                    for (i, v) in self.judge(invariants, &c.state) {
+                        violations.push((i, c.fp, v));
+                    }
+                    fresh.push((c.fp, c.state));
+                }
+                (fresh, violations)
+            })
+            .collect();
+        for (fresh, violations) in merged {
+            step.fresh.extend(fresh);
+            step.violations.extend(violations);
+        }
+        step
     }
 
     fn publish(&self, distinct: u64, generated: u64, depth: u64) {

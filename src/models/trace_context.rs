@@ -30,6 +30,10 @@ use crate::trace::itf;
 /// A service, as an index into [`TraceContext::services`].
 pub type Svc = u8;
 
+/// Span and request handles and the abstract ids: at most
+/// Traces x (hops + 1) x 2 spans exist, which the config bounds keep under 256.
+pub type Id = u8;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum HopKind {
     Http,
@@ -113,8 +117,8 @@ impl Tp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Header {
     pub tp: Tp,
-    pub tid: u32,
-    pub pid: u32,
+    pub tid: Id,
+    pub pid: Id,
     pub sampled: bool,
     /// Whether a tracestate entry travels with the header.
     pub ts: bool,
@@ -151,13 +155,13 @@ impl SpanSt {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Span {
     pub svc: Svc,
-    pub tid: u32,
-    pub sid: u32,
-    pub parent: u32,
+    pub tid: Id,
+    pub sid: Id,
+    pub parent: Id,
     pub sampled: bool,
     pub ts: bool,
     /// The request this span serves (1-based), 0 for a request entering at Root.
-    pub via: u32,
+    pub via: Id,
     pub st: SpanSt,
     pub in_collector: u8,
     pub in_backend: u8,
@@ -190,7 +194,7 @@ pub struct Msg {
     /// 1-based index into the hops.
     pub hop: u8,
     /// The sending span (1-based).
-    pub from: u32,
+    pub from: Id,
     pub hdr: Header,
     pub st: MsgSt,
     pub redelivered: bool,
@@ -205,31 +209,31 @@ pub struct State {
 
 impl State {
     /// Span by 1-based handle.
-    pub fn span(&self, i: u32) -> &Span {
+    pub fn span(&self, i: Id) -> &Span {
         &self.spans[i as usize - 1]
     }
 
-    pub fn msg(&self, m: u32) -> &Msg {
+    pub fn msg(&self, m: Id) -> &Msg {
         &self.msgs[m as usize - 1]
     }
 
-    fn handles(&self) -> impl Iterator<Item = u32> + '_ {
-        1..=self.spans.len() as u32
+    fn handles(&self) -> impl Iterator<Item = Id> + '_ {
+        1..=self.spans.len() as Id
     }
 
-    fn root_count(&self) -> u32 {
-        self.spans.iter().filter(|s| s.via == 0).count() as u32
+    fn root_count(&self) -> Id {
+        self.spans.iter().filter(|s| s.via == 0).count() as Id
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     StartRoot,
-    Call { span: u32, outcome: Tp },
-    End { span: u32 },
-    Deliver { msg: u32 },
-    Redeliver { msg: u32 },
-    LoseRequest { msg: u32 },
+    Call { span: Id, outcome: Tp },
+    End { span: Id },
+    Deliver { msg: Id },
+    Redeliver { msg: Id },
+    LoseRequest { msg: Id },
     Export { svc: Svc },
     ExportRetried { svc: Svc },
     DropBatch { svc: Svc },
@@ -260,7 +264,7 @@ pub struct TraceContext {
     /// Service names, sorted; a [`Svc`] indexes this.
     pub services: Vec<String>,
     pub root: Svc,
-    pub traces: u32,
+    pub traces: Id,
     pub hops: Vec<Hop>,
     /// Per service, its outgoing hops (1-based) in index order.
     out: Vec<Vec<u8>>,
@@ -288,16 +292,16 @@ impl TraceContext {
         &self.hops[h as usize - 1]
     }
 
-    fn kind(&self, s: &State, m: u32) -> HopKind {
+    fn kind(&self, s: &State, m: Id) -> HopKind {
         self.hop(s.msg(m).hop).kind
     }
 
-    fn sync(&self, s: &State, m: u32) -> bool {
+    fn sync(&self, s: &State, m: Id) -> bool {
         self.kind(s, m) != HopKind::Queue
     }
 
     /// The first outgoing hop span i has not called yet, if any.
-    fn next_hop(&self, s: &State, i: u32) -> Option<u8> {
+    fn next_hop(&self, s: &State, i: Id) -> Option<u8> {
         let svc = s.span(i).svc;
         self.out[svc as usize]
             .iter()
@@ -306,22 +310,22 @@ impl TraceContext {
     }
 
     /// Every synchronous call span i made has been answered.
-    fn answered(&self, s: &State, i: u32) -> bool {
-        (1..=s.msgs.len() as u32).all(|m| {
+    fn answered(&self, s: &State, i: Id) -> bool {
+        (1..=s.msgs.len() as Id).all(|m| {
             let msg = s.msg(m);
             !(msg.from == i && self.sync(s, m)) || msg.st == MsgSt::Replied
         })
     }
 
-    fn new_id(&self, s: &State, svc: Svc) -> u32 {
+    fn new_id(&self, s: &State, svc: Svc) -> Id {
         if self.bug("IdCollision") {
-            1 + s.spans.iter().filter(|x| x.svc == svc).count() as u32
+            1 + s.spans.iter().filter(|x| x.svc == svc).count() as Id
         } else {
-            s.spans.len() as u32 + 1
+            s.spans.len() as Id + 1
         }
     }
 
-    fn root_sample(&self, svc: Svc, tid: u32) -> bool {
+    fn root_sample(&self, svc: Svc, tid: Id) -> bool {
         if self.always_off[svc as usize] {
             false
         } else if self.ratio[svc as usize] {
@@ -331,7 +335,7 @@ impl TraceContext {
         }
     }
 
-    fn injected_id(&self, span: &Span) -> u32 {
+    fn injected_id(&self, span: &Span) -> Id {
         if self.bug("WrongSpanId") && span.parent != 0 { span.parent } else { span.sid }
     }
 
@@ -373,7 +377,7 @@ impl TraceContext {
         }
     }
 
-    fn server_span(&self, s: &State, m: u32) -> Span {
+    fn server_span(&self, s: &State, m: Id) -> Span {
         let msg = s.msg(m);
         let svc = self.hop(msg.hop).callee;
         let hdr = msg.hdr;
@@ -422,20 +426,20 @@ impl TraceContext {
     }
 
     /// The span that sent the request span i serves.
-    fn sender(&self, s: &State, i: u32) -> Option<u32> {
+    fn sender(&self, s: &State, i: Id) -> Option<Id> {
         match s.span(i).via {
             0 => None,
             m => Some(s.msg(m).from),
         }
     }
 
-    fn continues(&self, s: &State, i: u32) -> bool {
+    fn continues(&self, s: &State, i: Id) -> bool {
         let span = s.span(i);
         span.via != 0 && span.parent != 0
     }
 
     /// One line describing span i, for evidence.
-    pub fn describe(&self, s: &State, i: u32) -> String {
+    pub fn describe(&self, s: &State, i: Id) -> String {
         let x = s.span(i);
         let origin = match x.via {
             0 => "entered at root".to_string(),
@@ -589,7 +593,7 @@ impl TraceContext {
         Ok(TraceContext {
             root: index(&root_name).expect("Root is a service"),
             services,
-            traces: traces as u32,
+            traces: traces as Id,
             hops,
             out,
             always_off,
@@ -627,7 +631,7 @@ impl stateright::Model for TraceContext {
                 None => actions.push(Action::End { span: i }),
             }
         }
-        for m in 1..=s.msgs.len() as u32 {
+        for m in 1..=s.msgs.len() as Id {
             let msg = s.msg(m);
             if msg.st == MsgSt::Inflight {
                 actions.push(Action::Deliver { msg: m });
@@ -756,7 +760,7 @@ impl stateright::Model for TraceContext {
 impl TraceContext {
     /// Distinct root spans carry distinct trace ids.
     pub fn UniqueTraceId(&self, s: &State) -> Verdict {
-        let roots: Vec<u32> = s.handles().filter(|&i| s.span(i).parent == 0).collect();
+        let roots: Vec<Id> = s.handles().filter(|&i| s.span(i).parent == 0).collect();
         all(&roots, |&i| {
             all(&roots, |&j| {
                 if i < j && s.span(i).tid == s.span(j).tid {
@@ -876,8 +880,8 @@ impl TraceContext {
 
     /// Each request is served by one span.
     pub fn OneSpanPerRequest(&self, s: &State) -> Verdict {
-        all(1..=s.msgs.len() as u32, |m| {
-            let serving: Vec<u32> = s.handles().filter(|&i| s.span(i).via == m).collect();
+        all(1..=s.msgs.len() as Id, |m| {
+            let serving: Vec<Id> = s.handles().filter(|&i| s.span(i).via == m).collect();
             if serving.len() <= 1 {
                 return Ok(());
             }
@@ -971,8 +975,8 @@ impl TraceContext {
 #[serde(deny_unknown_fields)]
 struct ItfHeader {
     tp: String,
-    tid: u32,
-    pid: u32,
+    tid: Id,
+    pid: Id,
     sampled: bool,
     ts: bool,
 }
@@ -981,12 +985,12 @@ struct ItfHeader {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ItfSpan {
     svc: String,
-    tid: u32,
-    sid: u32,
-    parent: u32,
+    tid: Id,
+    sid: Id,
+    parent: Id,
     sampled: bool,
     ts: bool,
-    via: u32,
+    via: Id,
     st: String,
     in_collector: u8,
     in_backend: u8,
@@ -996,7 +1000,7 @@ struct ItfSpan {
 #[serde(deny_unknown_fields)]
 struct ItfMsg {
     hop: u8,
-    from: u32,
+    from: Id,
     hdr: ItfHeader,
     st: String,
     redelivered: bool,

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::{repo, stderr, stdout, tracewright, tracewright_in};
+use crate::{committed_trace, repo, stderr, stdout, tracewright, tracewright_in};
 
 /// Timings, rates and temporary paths vary from run to run.
 fn redact(text: &str, tmp: Option<&Path>) -> String {
@@ -108,7 +108,8 @@ fn a_bound_makes_the_run_incomplete_with_exit_3_and_a_partial_summary() {
 
 #[test]
 fn show_and_replay_a_committed_trace() {
-    let trace = "traces/TraceContext.fault_LostRequest.EventuallyQuiescent.e469859f.itf.json";
+    let trace = committed_trace("TraceContext.fault_LostRequest.EventuallyQuiescent");
+    let trace = trace.as_str();
     let o = tracewright(&["show", trace]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("violated: EventuallyQuiescent"));
@@ -116,7 +117,7 @@ fn show_and_replay_a_committed_trace() {
     assert!(stdout(&o).starts_with("sequenceDiagram\n"));
     let o = tracewright(&["replay", trace, "--sut", "model"]);
     assert_eq!(code(&o), 0);
-    insta::assert_snapshot!(stdout(&o));
+    insta::assert_snapshot!(stdout(&o).replace(trace, "[trace]"));
 }
 
 /// Runs a command that must fail on bad input: exit 2, a message on stderr,
@@ -233,7 +234,7 @@ fn missing_unknown_and_unreadable_inputs_exit_2() {
 #[test]
 fn bad_traces_exit_2_and_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(repo().join("traces/TraceContext.bug_NoInjection.TraceIdPreserved.e1b27964.itf.json")).unwrap();
+    let good = std::fs::read_to_string(repo().join(committed_trace("TraceContext.bug_NoInjection.TraceIdPreserved"))).unwrap();
     let cases: Vec<(&str, String)> = vec![
         ("truncated", good[..good.len() / 2].to_string()),
         ("not_json", "this is not a trace\n".to_string()),
@@ -263,7 +264,7 @@ fn bad_traces_exit_2_and_say_what_to_do() {
 #[test]
 fn a_trace_the_model_no_longer_produces_diverges_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(repo().join("traces/TraceContext.bug_NoInjection.TraceIdPreserved.e1b27964.itf.json")).unwrap();
+    let good = std::fs::read_to_string(repo().join(committed_trace("TraceContext.bug_NoInjection.TraceIdPreserved"))).unwrap();
     // The recorded delivery claims the callee joined trace 9.
     let edited = good.replacen("\"action\": \"Deliver(m=1)\"", "\"action\": \"Deliver(m=7)\"", 1);
     assert_ne!(edited, good);

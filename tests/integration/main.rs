@@ -2,6 +2,7 @@
 
 mod checker;
 mod cli;
+mod fuzz_regressions;
 mod pinned;
 mod specs;
 mod traces;
@@ -44,4 +45,15 @@ pub fn all_configs() -> Vec<tracewright::spec::SpecFiles> {
     let configs = tracewright::spec::all_configs(&repo().join("specs")).expect("specs/ lists");
     assert!(configs.len() >= 15, "specs/ should hold every committed config, found {}", configs.len());
     configs
+}
+
+/// The committed trace of `<spec>.<config>.<property>`, whatever its hash.
+pub fn committed_trace(prefix: &str) -> String {
+    let mut found: Vec<String> = std::fs::read_dir(repo().join("traces"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{prefix}.")) && n.ends_with(".itf.json"))
+        .collect();
+    assert_eq!(found.len(), 1, "one committed trace for {prefix}");
+    format!("traces/{}", found.remove(0))
 }

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The project's test command (README: "Run the tests"). It installs what the
+# tests need that a fresh machine lacks, then runs every test; it exits non-zero
+# when any test fails.
+#
+#   1. cargo test: unit tests, the integration suite (checker, pinned TLC-checked
+#      state counts, spec/model agreement, committed traces, CLI snapshots,
+#      bad input) and the replay of every committed fuzz seed and regression;
+#   2. every fuzz target (from `cargo fuzz list`) built with cargo-fuzz and run
+#      briefly from its committed seeds;
+#   3. the CI gate script end to end on the project's own specs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+fuzz_seconds=${FUZZ_SECONDS:-15}
+
+echo "== cargo test"
+cargo test --locked --all-targets
+
+echo "== fuzz targets"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --version 0.13.2
+fi
+# cargo-fuzz needs nightly compiler flags; this stable toolchain accepts them
+# with RUSTC_BOOTSTRAP=1, for the fuzz build only.
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+(
+  cd fuzz
+  targets=$(cargo fuzz list)
+  [ -n "$targets" ] || { echo "no fuzz targets listed" >&2; exit 1; }
+  RUSTC_BOOTSTRAP=1 cargo fuzz build -O -a
+  for target in $targets; do
+    mkdir -p "$corpus/$target"
+    seeds=()
+    for d in "seeds/$target" "regressions/$target"; do [ -d "$d" ] && seeds+=("$d"); done
+    echo "-- fuzz $target for ${fuzz_seconds}s"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run -O -a "$target" "$corpus/$target" "${seeds[@]}" -- \
+      -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+      | grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|SUMMARY|panicked|ERROR" || true
+    # cargo fuzz exits non-zero on a crash; PIPESTATUS keeps that visible.
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz target $target failed" >&2; exit 1; }
+  done
+)
+
+echo "== CI gate script"
+out=$(mktemp -d)
+bash ci/tracewright-gate.sh "$root/specs" "$out/junit.xml" "$out/traces"
+grep -q '<testsuites' "$out/junit.xml"
+rm -rf "$out"
+echo "all tests passed"

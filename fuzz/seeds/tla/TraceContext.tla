@@ -1,0 +1,334 @@
+---------------------------- MODULE TraceContext ----------------------------
+(***************************************************************************)
+(* W3C Trace Context propagation through a call graph of services.        *)
+(*                                                                         *)
+(* Requests enter at Root, which starts a root span.  Every span of a      *)
+(* service calls that service's outgoing hops in order, injecting a        *)
+(* traceparent into the request; the callee extracts it and starts a child *)
+(* span, or restarts the trace when the header is invalid or missing.      *)
+(* Ended spans that are sampled are queued in their SDK's batch processor, *)
+(* exported to a collector and flushed from there to a backend.            *)
+(*                                                                         *)
+(* The same state machine is implemented in Rust by                        *)
+(* src/models/trace_context.rs; README.md beside this file maps every      *)
+(* variable, action and property to its Rust counterpart.  The two must    *)
+(* agree state for state: tracewright's distinct-state count for a config  *)
+(* equals TLC's.                                                           *)
+(*                                                                         *)
+(* Departure from reference/diagrams.md: the diagram's NoContext, RootSpan, *)
+(* ChildSpan and Completed are not a single variable here.  They are the   *)
+(* life of each span record (open -> ended -> exported) and of each        *)
+(* request (inflight -> handled -> replied); "Completed" is Quiescent.     *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets, TLC
+
+CONSTANTS
+    Root,           \* the service where requests enter, e.g. "browser"
+    Traces,         \* how many requests enter at Root
+    Hops,           \* the call graph: a sequence of <<caller, callee, kind>>
+                    \* with kind \in {"http", "gateway", "queue"}
+    AlwaysOff,      \* services whose root sampler is AlwaysOff
+    RatioSampled,   \* services whose root sampler is TraceIdRatio
+    CorruptClasses, \* W3C invalidity classes a gateway may inflict (fault)
+    Faults,         \* environment behaviour switched on, see FaultNames
+    Bugs            \* seeded implementation mutants, see BugNames
+
+VARIABLES
+    spans,  \* sequence of span records, in creation order (index = handle)
+    msgs    \* sequence of requests sent over hops (index = handle)
+
+vars == <<spans, msgs>>
+
+FaultNames == {"CorruptHeader", "DropHeader", "ExporterDrop", "CollectorCrash",
+               "DuplicateDelivery", "ExportRetry", "LostRequest"}
+BugNames == {"NoInjection", "WrongSpanId", "NewTraceIdPerHop", "IdCollision",
+             "AcceptInvalid", "NonParentBasedSampling"}
+\* Abstract W3C invalidity classes and what a lenient parser makes of them.
+ClassNames == {"UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId"}
+Kinds == {"http", "gateway", "queue"}
+
+Services == {Root} \cup {Hops[h][2] : h \in DOMAIN Hops}
+
+ASSUME Traces \in Nat \ {0}
+ASSUME \A h \in DOMAIN Hops : Hops[h][3] \in Kinds
+ASSUME Faults \subseteq FaultNames /\ Bugs \subseteq BugNames
+ASSUME CorruptClasses \subseteq ClassNames
+ASSUME AlwaysOff \cap RatioSampled = {}
+
+-----------------------------------------------------------------------------
+(* Helpers *)
+
+Kind(m) == Hops[msgs[m].hop][3]
+Sync(m) == Kind(m) # "queue"
+
+\* The outgoing hops of service s, called in index order by each of its spans.
+Out(s) == {h \in DOMAIN Hops : Hops[h][1] = s}
+
+Called(i, h) == \E m \in DOMAIN msgs : msgs[m].from = i /\ msgs[m].hop = h
+Pending(i) == {h \in Out(spans[i].svc) : ~Called(i, h)}
+NextHop(i) == IF Pending(i) = {} THEN 0
+              ELSE CHOOSE h \in Pending(i) : \A k \in Pending(i) : h <= k
+\* Every synchronous call span i made has been answered.
+Answered(i) == \A m \in DOMAIN msgs :
+                  (msgs[m].from = i /\ Sync(m)) => msgs[m].st = "replied"
+
+\* Ids come from one generator: a fresh id is one more than the spans so far
+\* (128-bit random ids never repeat in practice).  IdCollision seeds every
+\* process the same way, so each service draws 1, 2, ... on its own.
+NewId(s) == IF "IdCollision" \in Bugs
+            THEN 1 + Cardinality({j \in DOMAIN spans : spans[j].svc = s})
+            ELSE Len(spans) + 1
+
+\* A root sampler's decision; TraceIdRatio decides on the trace id alone
+\* (odd ids stand for ids below the ratio's threshold).
+RootSample(s, tid) == IF s \in AlwaysOff THEN FALSE
+                      ELSE IF s \in RatioSampled THEN tid % 2 = 1
+                      ELSE TRUE
+
+NoHeader == [tp |-> "missing", tid |-> 0, pid |-> 0, sampled |-> FALSE, ts |-> FALSE]
+
+\* The span id span i injects; WrongSpanId forwards the incoming parent id.
+InjectedId(i) == IF "WrongSpanId" \in Bugs /\ spans[i].parent # 0
+                 THEN spans[i].parent ELSE spans[i].sid
+
+\* The header as it arrives, after a gateway may have damaged it.
+Header(i, outcome) ==
+    IF outcome = "missing" THEN NoHeader
+    ELSE [tp |-> outcome,
+          tid |-> IF outcome = "ZeroTraceId" THEN 0 ELSE spans[i].tid,
+          pid |-> IF outcome = "ZeroParentId" THEN 0 ELSE InjectedId(i),
+          sampled |-> spans[i].sampled,
+          ts |-> spans[i].ts]
+
+\* What can happen to a header sent over hop h.
+Outcomes(h) ==
+    IF "NoInjection" \in Bugs THEN {"missing"}
+    ELSE {"valid"}
+         \cup (IF Hops[h][3] = "gateway" /\ "CorruptHeader" \in Faults
+               THEN CorruptClasses ELSE {})
+         \cup (IF Hops[h][3] = "gateway" /\ "DropHeader" \in Faults
+               THEN {"missing"} ELSE {})
+
+\* Does the callee continue the trace of this header?
+Accepts(hdr) == \/ hdr.tp = "valid"
+                \/ "AcceptInvalid" \in Bugs /\ hdr.tp \notin {"valid", "missing"}
+
+\* The span the callee of request m starts.
+ServerSpan(m) ==
+    LET s == Hops[msgs[m].hop][2]
+        hdr == msgs[m].hdr
+        fresh == NewId(s)
+        tid == IF Accepts(hdr) /\ "NewTraceIdPerHop" \notin Bugs
+               THEN hdr.tid ELSE fresh
+    IN [svc |-> s, tid |-> tid, sid |-> fresh,
+        parent |-> IF Accepts(hdr) THEN hdr.pid ELSE 0,
+        sampled |-> IF Accepts(hdr) /\ "NonParentBasedSampling" \notin Bugs
+                    THEN hdr.sampled ELSE RootSample(s, tid),
+        ts |-> Accepts(hdr) /\ hdr.ts,
+        via |-> m, st |-> "open", inCollector |-> 0, inBackend |-> 0]
+
+RootCount == Cardinality({i \in DOMAIN spans : spans[i].via = 0})
+
+Quiescent ==
+    /\ RootCount = Traces
+    /\ \A i \in DOMAIN spans : spans[i].st \in {"closed", "exported", "dropped"}
+                               /\ spans[i].inCollector = 0
+    /\ \A m \in DOMAIN msgs : msgs[m].st # "inflight"
+
+-----------------------------------------------------------------------------
+(* Actions *)
+
+Init == spans = <<>> /\ msgs = <<>>
+
+\* A request enters at Root: a root span with a fresh trace id and an entry
+\* in tracestate.
+StartRoot ==
+    /\ RootCount < Traces
+    /\ LET id == NewId(Root)
+       IN spans' = Append(spans,
+            [svc |-> Root, tid |-> id, sid |-> id, parent |-> 0,
+             sampled |-> RootSample(Root, id), ts |-> TRUE, via |-> 0,
+             st |-> "open", inCollector |-> 0, inBackend |-> 0])
+    /\ UNCHANGED msgs
+
+\* Open span i injects its context and calls its next hop, once every
+\* synchronous call it made before has been answered.
+Call(i) ==
+    /\ spans[i].st = "open"
+    /\ NextHop(i) # 0
+    /\ Answered(i)
+    /\ \E o \in Outcomes(NextHop(i)) :
+          msgs' = Append(msgs, [hop |-> NextHop(i), from |-> i,
+                                hdr |-> Header(i, o), st |-> "inflight",
+                                redelivered |-> FALSE])
+    /\ UNCHANGED spans
+
+\* The callee of request m extracts the header and starts its span.
+Deliver(m) ==
+    /\ msgs[m].st = "inflight"
+    /\ spans' = Append(spans, ServerSpan(m))
+    /\ msgs' = [msgs EXCEPT ![m].st = "handled"]
+
+\* The network loses a request; nobody times out waiting for its reply.
+LoseRequest(m) ==
+    /\ "LostRequest" \in Faults
+    /\ msgs[m].st = "inflight"
+    /\ msgs' = [msgs EXCEPT ![m].st = "lost"]
+    /\ UNCHANGED spans
+
+\* A queue delivers a message it already delivered once more.
+Redeliver(m) ==
+    /\ "DuplicateDelivery" \in Faults
+    /\ Kind(m) = "queue"
+    /\ msgs[m].st = "handled"
+    /\ ~msgs[m].redelivered
+    /\ spans' = Append(spans, ServerSpan(m))
+    /\ msgs' = [msgs EXCEPT ![m].redelivered = TRUE]
+
+\* Span i ends after its calls; a sampled span goes to its SDK's batch
+\* queue.  Ending a span that serves a synchronous request answers it.
+End(i) ==
+    /\ spans[i].st = "open"
+    /\ NextHop(i) = 0
+    /\ Answered(i)
+    /\ spans' = [spans EXCEPT ![i].st = IF spans[i].sampled THEN "queued" ELSE "closed"]
+    /\ LET m == spans[i].via
+       IN msgs' = IF m # 0 /\ Sync(m) /\ msgs[m].st = "handled"
+                  THEN [msgs EXCEPT ![m].st = "replied"] ELSE msgs
+
+Queued(s) == {i \in DOMAIN spans : spans[i].svc = s /\ spans[i].st = "queued"}
+
+\* The batch processor of service s exports its queue to the collector,
+\* `copies` times (2: the collector took the batch, the reply was lost and
+\* the exporter retried).
+ExportCopies(s, copies) ==
+    /\ Queued(s) # {}
+    /\ spans' = [i \in DOMAIN spans |->
+                   IF i \in Queued(s)
+                   THEN [spans[i] EXCEPT !.st = "exported",
+                                         !.inCollector = @ + copies]
+                   ELSE spans[i]]
+    /\ UNCHANGED msgs
+
+Export(s) == ExportCopies(s, 1)
+ExportRetried(s) == "ExportRetry" \in Faults /\ ExportCopies(s, 2)
+
+\* The exporter of service s fails and drops its batch.
+DropBatch(s) ==
+    /\ "ExporterDrop" \in Faults
+    /\ Queued(s) # {}
+    /\ spans' = [i \in DOMAIN spans |->
+                   IF i \in Queued(s) THEN [spans[i] EXCEPT !.st = "dropped"]
+                   ELSE spans[i]]
+    /\ UNCHANGED msgs
+
+\* A set, not \E: TLC would take one step per witness of an \E in an action.
+InCollector == {i \in DOMAIN spans : spans[i].inCollector > 0} # {}
+
+\* The collector flushes everything it holds to the backend.
+Flush ==
+    /\ InCollector
+    /\ spans' = [i \in DOMAIN spans |->
+                   [spans[i] EXCEPT !.inBackend = @ + spans[i].inCollector,
+                                    !.inCollector = 0]]
+    /\ UNCHANGED msgs
+
+\* The collector crashes and restarts, losing the batches in its memory.
+Crash ==
+    /\ "CollectorCrash" \in Faults
+    /\ InCollector
+    /\ spans' = [i \in DOMAIN spans |-> [spans[i] EXCEPT !.inCollector = 0]]
+    /\ UNCHANGED msgs
+
+Next ==
+    \/ StartRoot
+    \/ \E i \in DOMAIN spans : Call(i) \/ End(i)
+    \/ \E m \in DOMAIN msgs : Deliver(m) \/ Redeliver(m) \/ LoseRequest(m)
+    \/ \E s \in Services : Export(s) \/ ExportRetried(s) \/ DropBatch(s)
+    \/ Flush
+    \/ Crash
+
+Spec == Init /\ [][Next]_vars /\ WF_vars(Next)
+
+-----------------------------------------------------------------------------
+(* Properties.  Each name is the same in the .cfg files and in Rust. *)
+
+\* The span that sent the request span i serves (0 for roots).
+Sender(i) == IF spans[i].via = 0 THEN 0 ELSE msgs[spans[i].via].from
+Continues(i) == spans[i].via # 0 /\ spans[i].parent # 0
+
+\* Distinct root spans carry distinct trace ids.
+UniqueTraceId ==
+    \A i, j \in DOMAIN spans :
+        (i # j /\ spans[i].parent = 0 /\ spans[j].parent = 0)
+            => spans[i].tid # spans[j].tid
+
+\* No two spans of one trace share a span id.
+UniqueSpanId ==
+    \A i, j \in DOMAIN spans :
+        (i # j /\ spans[i].tid = spans[j].tid) => spans[i].sid # spans[j].sid
+
+\* A span that continues a remote context names the span that called it as
+\* its parent, in the caller's trace.
+ParentChildCorrect ==
+    \A i \in DOMAIN spans :
+        Continues(i) => /\ spans[i].parent = spans[Sender(i)].sid
+                        /\ spans[i].tid = spans[Sender(i)].tid
+
+\* End to end: every span started for a request is in its caller's trace.
+TraceIdPreserved ==
+    \A i \in DOMAIN spans :
+        spans[i].via # 0 => spans[i].tid = spans[Sender(i)].tid
+
+\* An invalid or missing traceparent starts a new trace: no parent, a trace
+\* id never seen before, and the tracestate dropped.
+RestartOnInvalidHeader ==
+    \A i \in DOMAIN spans :
+        (spans[i].via # 0 /\ msgs[spans[i].via].hdr.tp # "valid") =>
+            /\ spans[i].parent = 0
+            /\ ~spans[i].ts
+            /\ \A j \in 1..(i - 1) : spans[j].tid # spans[i].tid
+
+\* A span that continues a remote context keeps its sampled flag.
+SamplingConsistent ==
+    \A i \in DOMAIN spans :
+        Continues(i) => spans[i].sampled = msgs[spans[i].via].hdr.sampled
+
+\* Each request is served by one span.
+OneSpanPerRequest ==
+    \A m \in DOMAIN msgs :
+        Cardinality({i \in DOMAIN spans : spans[i].via = m}) <= 1
+
+\* The backend stores each span once.
+NoDuplicateSpans == \A i \in DOMAIN spans : spans[i].inBackend <= 1
+
+\* At quiescence every sampled span reached the backend.
+NoLostSpans ==
+    Quiescent => \A i \in DOMAIN spans : spans[i].sampled => spans[i].inBackend > 0
+
+\* At quiescence every stored span's parent is stored, in the same trace.
+NoOrphanSpans ==
+    Quiescent =>
+        \A i \in DOMAIN spans :
+            (spans[i].inBackend > 0 /\ spans[i].parent # 0) =>
+                \E j \in DOMAIN spans : /\ spans[j].inBackend > 0
+                                        /\ spans[j].tid = spans[i].tid
+                                        /\ spans[j].sid = spans[i].parent
+
+\* Under weak fairness the system settles: nothing in flight, every span
+\* ended and out of the collector.
+EventuallyQuiescent == <>Quiescent
+
+-----------------------------------------------------------------------------
+(* Call graphs the configs choose with `Hops <- ...`. *)
+
+\* browser -> gateway -> (auth, then orders across clusters) -> billing by queue
+DefaultHops == << <<"browser", "gateway", "http">>,
+                  <<"gateway", "auth", "http">>,
+                  <<"gateway", "orders", "gateway">>,
+                  <<"orders", "billing", "queue">> >>
+
+\* The shortest graph with a gateway hop and a queue hop.
+ChainHops == << <<"browser", "gateway", "gateway">>,
+                <<"gateway", "billing", "queue">> >>
+=============================================================================
