@@ -108,6 +108,17 @@ pub trait SpecModel: Explorable + Send + Sized + 'static {
     /// Every property, by the name it has in the `.tla` and the `.cfg`.
     fn property_defs() -> Vec<PropertyDef<Self>>;
 
+    /// Whether [`SpecModel::rank`] is a rank that every real step (one that
+    /// changes the state) strictly increases. Liveness is then checked by a
+    /// parallel search; the checker verifies the claim on every step it takes
+    /// and falls back to a sequential search where it fails.
+    const RANKED: bool = false;
+
+    /// See [`SpecModel::RANKED`].
+    fn rank(&self, _state: &Self::State) -> u64 {
+        0
+    }
+
     /// A stable, readable label for an action, such as `Deliver(m=2)`. Trace
     /// files record labels, not positions, so they replay after the order of
     /// `actions()` changes.

@@ -1123,6 +1123,33 @@ impl SpecModel for TraceContext {
         defs
     }
 
+    const RANKED: bool = true;
+
+    /// Every action adds a span or a request, or moves a status forward, or
+    /// moves copies out of the collector; the weights make each such change
+    /// outweigh the copies an export adds to the collector.
+    fn rank(&self, s: &State) -> u64 {
+        let span_st = |st: SpanSt| match st {
+            SpanSt::Open => 0,
+            SpanSt::Closed | SpanSt::Queued => 1,
+            SpanSt::Exported | SpanSt::Dropped => 2,
+        };
+        let msg_st = |st: MsgSt| match st {
+            MsgSt::Inflight => 0,
+            MsgSt::Handled | MsgSt::Lost => 1,
+            MsgSt::Replied => 2,
+        };
+        let mut r: i64 = 1 << 20;
+        r += 8 * (s.spans.len() + s.msgs.len()) as i64;
+        for x in &s.spans {
+            r += 4 * span_st(x.st) + i64::from(x.in_backend) - i64::from(x.in_collector);
+        }
+        for m in &s.msgs {
+            r += 4 * msg_st(m.st) + 4 * i64::from(m.redelivered);
+        }
+        r as u64
+    }
+
     fn label(&self, action: &Action) -> String {
         match action {
             Action::StartRoot => "StartRoot".to_string(),

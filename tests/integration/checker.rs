@@ -126,7 +126,7 @@ fn reaches_nine(_: &Clock, s: &u8) -> Verdict {
 }
 
 fn eventually(f: fn(&Clock, &u8) -> Verdict, fairness: Fairness) -> [Checked<Clock>; 1] {
-    [Checked { name: "Eventually".into(), kind: CheckKind::Eventually(f, fairness) }]
+    [Checked { name: "Eventually".into(), kind: CheckKind::Eventually(f, fairness, None) }]
 }
 
 #[test]
@@ -183,4 +183,34 @@ fn a_violation_found_before_a_bound_is_still_reported() {
     let o = run(&Grid { n: 50 }, &checks, Options { max_depth: Some(8), ..options(2) });
     assert!(o.stopped.is_some());
     assert_eq!(violated(&o, 0).path.len(), 7);
+}
+
+fn value(_: &Clock, s: &u8) -> u64 {
+    u64::from(*s)
+}
+
+fn flat(_: &Clock, _: &u8) -> u64 {
+    0
+}
+
+#[test]
+fn a_ranked_liveness_search_finds_the_shortest_stuttering_lasso() {
+    let clock = Clock { n: 6, wraps: false, idle: true };
+    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_nine, Fairness::WeakNext, Some(value)) }];
+    let o = run(&clock, &checks, options(2));
+    let cx = violated(&o, 0);
+    assert_eq!(cx.path.iter().map(|(_, s)| *s).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(cx.loop_index, Some(5));
+    let fine = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_two, Fairness::WeakNext, Some(value)) }];
+    assert!(matches!(run(&clock, &fine, options(2)).properties[0].status, Status::Holds));
+}
+
+#[test]
+fn a_false_rank_claim_is_caught_and_the_cycle_still_found() {
+    // Claims every step increases a constant rank; the wrapping clock has a cycle.
+    let clock = Clock { n: 4, wraps: true, idle: false };
+    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_nine, Fairness::WeakNext, Some(flat)) }];
+    let o = run(&clock, &checks, options(2));
+    let cx = violated(&o, 0);
+    assert_eq!(cx.loop_index, Some(0), "the depth-first search closes the cycle back to 0");
 }
