@@ -236,7 +236,7 @@ impl<M: SpecModel> Registered for Registration<M> {
         let replayed = replay_steps(&model, doc, states);
         if mermaid {
             let path_states = replayed.map_err(|d| d.into_error(path))?;
-            let violation = Violation { headline: doc.headline.clone(), evidence: doc.evidence.clone() };
+            let violation = Violation { headline: doc.headline.clone().into(), evidence: doc.evidence.clone() };
             return Ok(model.mermaid(&path_states, Some((&doc.property, &violation))));
         }
         let mut text = crate::render::text(doc, path);
@@ -482,7 +482,7 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
                         property: prop.name.clone(),
                         kind: report.kind.to_string(),
                         tool: TOOL.to_string(),
-                        headline: cx.violation.headline.clone(),
+                        headline: cx.violation.headline.to_string(),
                         evidence: cx.violation.evidence.clone(),
                         constants: constants.clone(),
                         vars: M::VARIABLES.iter().map(|v| v.to_string()).collect(),

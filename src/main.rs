@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// Exploration clones and drops millions of small states from several threads;
+// mimalloc does that markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use tracewright::cli::{run, Cli};
 
 fn main() {

@@ -6,6 +6,7 @@
 //! named functions returning [`Verdict`]s with evidence, and how its states and
 //! actions are written to and read from ITF trace files.
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -15,12 +16,13 @@ use crate::spec::Constants;
 /// Why a property does not hold in a state: a headline and labelled evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    pub headline: String,
+    /// Static where it can be: judging a state should not allocate to say no.
+    pub headline: Cow<'static, str>,
     pub evidence: Vec<(String, String)>,
 }
 
 impl Violation {
-    pub fn new(headline: impl Into<String>) -> Violation {
+    pub fn new(headline: impl Into<Cow<'static, str>>) -> Violation {
         Violation { headline: headline.into(), evidence: Vec::new() }
     }
 
