@@ -186,8 +186,14 @@ pub fn config_of(cfg: &Path) -> Result<SpecFiles> {
         _ => PathBuf::from("."),
     };
     let stem = file_stem(cfg);
-    let modules: Vec<PathBuf> =
+    let mut modules: Vec<PathBuf> =
         sorted_entries(&dir)?.into_iter().filter(|p| has_ext(p, "tla")).collect();
+    // A config in a subdirectory (specs/x/bench/) belongs to the module above it.
+    if modules.is_empty() {
+        if let Some(parent) = dir.parent().filter(|p| p.is_dir()) {
+            modules = sorted_entries(parent)?.into_iter().filter(|p| has_ext(p, "tla")).collect();
+        }
+    }
     // A config given without a directory: name its module without one too.
     let modules: Vec<PathBuf> = modules
         .into_iter()
