@@ -3,6 +3,8 @@
 # tests need that a fresh machine lacks, then runs every test; it exits non-zero
 # when any test fails.
 #
+#   0. the SDK drivers (Python, JS, Go) installed into project-local folders by
+#      ci/install-drivers.sh, for the shared driver test suite;
 #   1. cargo test: unit tests, the integration suite (checker, pinned TLC-checked
 #      state counts, spec/model agreement, committed traces, CLI snapshots,
 #      bad input) and the replay of every committed fuzz seed and regression;
@@ -13,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 fuzz_seconds=${FUZZ_SECONDS:-15}
+
+echo "== SDK drivers"
+bash ci/install-drivers.sh
 
 echo "== cargo test"
 cargo test --locked --all-targets

@@ -109,6 +109,9 @@ pub enum Error {
     Io { path: PathBuf, action: &'static str, source: std::io::Error },
     /// The command line asks for something that cannot be done.
     Usage { headline: String, hint: Option<String> },
+    /// A system under test is missing, hangs, crashes or answers out of
+    /// protocol. `sut` names it ("python driver", "rust SDK").
+    Sut { sut: String, headline: String, hint: Option<String> },
 }
 
 impl Error {
@@ -119,7 +122,8 @@ impl Error {
             | Error::Trace(_)
             | Error::TraceVersion { .. }
             | Error::Io { .. }
-            | Error::Usage { .. } => ExitCode::BadInput,
+            | Error::Usage { .. }
+            | Error::Sut { .. } => ExitCode::BadInput,
         }
     }
 
@@ -161,7 +165,7 @@ impl Error {
                 );
             }
             Error::Io { .. } => {}
-            Error::Usage { hint: h, .. } => hint.clone_from(h),
+            Error::Usage { hint: h, .. } | Error::Sut { hint: h, .. } => hint.clone_from(h),
         }
         for (label, value) in &evidence {
             out.push_str(&format!("  {label}: {value}\n"));
@@ -192,6 +196,7 @@ impl fmt::Display for Error {
             }
             Error::Io { path, action, .. } => write!(f, "cannot {action} {}", path.display()),
             Error::Usage { headline, .. } => write!(f, "{headline}"),
+            Error::Sut { sut, headline, .. } => write!(f, "{sut}: {headline}"),
         }
     }
 }

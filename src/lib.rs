@@ -53,4 +53,6 @@ pub mod models;
 pub mod render;
 pub mod report;
 pub mod spec;
+pub mod sut;
 pub mod trace;
+pub mod w3c;

@@ -2,6 +2,7 @@
 
 mod checker;
 mod cli;
+mod drivers;
 mod fuzz_regressions;
 mod pinned;
 mod specs;

@@ -1,0 +1,320 @@
+//! The OpenTelemetry Rust SDK, in-process, behind the same [`Sdk`] interface
+//! as the driver processes.
+//!
+//! As in every driver, each configured service has its own
+//! `SdkTracerProvider` with the requested sampler, one `InMemorySpanExporter`
+//! (shared by the services of one `configure`) behind a `SimpleSpanProcessor`,
+//! and the SDK's own `TraceContextPropagator`. The tracer of a service is named
+//! after it, which is how an exported span says which service made it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use opentelemetry::Context;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanId, TraceContextExt, Tracer as _, TracerProvider as _,
+};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, Sampler, SdkTracer, SdkTracerProvider, SimpleSpanProcessor, Span,
+};
+use serde_json::Value;
+
+use super::{
+    Extract, Extracted, FinishedSpan, Hello, Inject, Injected, PROTOCOL, SamplerKind, Sdk,
+    ServiceConfig, StartSpan, StartedSpan,
+};
+use crate::error::{Error, Result};
+
+/// The `opentelemetry_sdk` version in Cargo.lock; a unit test keeps them equal.
+pub const SDK_VERSION: &str = "0.33.1";
+
+struct Service {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+    propagator: TraceContextPropagator,
+}
+
+/// The Rust SDK. Not `Sync`: one test or replay drives it at a time.
+pub struct RustSdk {
+    services: BTreeMap<String, Service>,
+    exporter: InMemorySpanExporter,
+    spans: HashMap<String, Span>,
+    contexts: HashMap<String, Context>,
+    /// Handles are never reused, so a handle kept past `reset` is refused
+    /// instead of naming some newer span.
+    next_handle: u64,
+    shut_down: bool,
+}
+
+impl Default for RustSdk {
+    fn default() -> RustSdk {
+        RustSdk::new()
+    }
+}
+
+fn refused(op: &str, message: impl std::fmt::Display) -> Error {
+    Error::Sut {
+        sut: "rust SDK".into(),
+        headline: format!("refused `{op}`: {message}"),
+        hint: None,
+    }
+}
+
+fn sampler(config: &ServiceConfig) -> Result<Sampler> {
+    let ratio = || {
+        config.ratio.ok_or_else(|| {
+            refused(
+                "configure",
+                format!("sampler {:?} of service {:?} needs a ratio", config.sampler, config.name),
+            )
+        })
+    };
+    Ok(match config.sampler {
+        SamplerKind::AlwaysOn => Sampler::AlwaysOn,
+        SamplerKind::AlwaysOff => Sampler::AlwaysOff,
+        SamplerKind::Traceidratio => Sampler::TraceIdRatioBased(ratio()?),
+        SamplerKind::ParentbasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        SamplerKind::ParentbasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        SamplerKind::ParentbasedTraceidratio => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
+        }
+    })
+}
+
+/// Ids, sampled flag and tracestate as the protocol spells them.
+fn fields(sc: &SpanContext) -> (String, String, bool, String) {
+    (
+        sc.trace_id().to_string(),
+        sc.span_id().to_string(),
+        sc.is_sampled(),
+        sc.trace_state().header(),
+    )
+}
+
+impl RustSdk {
+    pub fn new() -> RustSdk {
+        RustSdk {
+            services: BTreeMap::new(),
+            exporter: InMemorySpanExporter::default(),
+            spans: HashMap::new(),
+            contexts: HashMap::new(),
+            next_handle: 1,
+            shut_down: false,
+        }
+    }
+
+    fn new_handle(&mut self, prefix: &str) -> String {
+        let handle = format!("{prefix}{}", self.next_handle);
+        self.next_handle += 1;
+        handle
+    }
+
+    fn check_running(&self, op: &str) -> Result<()> {
+        if self.shut_down { Err(refused(op, "the SDK was shut down")) } else { Ok(()) }
+    }
+
+    fn service(&self, op: &str, name: &str) -> Result<&Service> {
+        self.check_running(op)?;
+        self.services.get(name).ok_or_else(|| refused(op, format!("unknown service: {name:?}")))
+    }
+
+    fn shutdown_services(&mut self) {
+        for service in std::mem::take(&mut self.services).into_values() {
+            // A provider that fails to shut down cleanly changes nothing here:
+            // its spans are forgotten with it.
+            let _ = service.provider.shutdown();
+        }
+    }
+}
+
+impl Sdk for RustSdk {
+    fn hello(&mut self) -> Result<Hello> {
+        self.check_running("hello")?;
+        Ok(Hello {
+            protocol: PROTOCOL,
+            sdk: "rust".into(),
+            sdk_version: SDK_VERSION.into(),
+            // A compiled program cannot ask which rustc built it.
+            language_version: "unknown".into(),
+        })
+    }
+
+    fn configure(&mut self, configs: &[ServiceConfig]) -> Result<()> {
+        self.check_running("configure")?;
+        // Build everything before replacing anything: a refused configure
+        // leaves the old services in place.
+        let exporter = InMemorySpanExporter::default();
+        let mut services = BTreeMap::new();
+        for config in configs {
+            if services.contains_key(&config.name) {
+                return Err(refused(
+                    "configure",
+                    format!("service {:?} configured twice", config.name),
+                ));
+            }
+            let provider = SdkTracerProvider::builder()
+                .with_sampler(sampler(config)?)
+                .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
+                .build();
+            let tracer = provider.tracer(config.name.clone());
+            services.insert(
+                config.name.clone(),
+                Service { provider, tracer, propagator: TraceContextPropagator::new() },
+            );
+        }
+        self.spans.clear();
+        self.contexts.clear();
+        self.shutdown_services();
+        self.services = services;
+        self.exporter = exporter;
+        Ok(())
+    }
+
+    fn start_span(&mut self, request: &StartSpan) -> Result<StartedSpan> {
+        let parent = match &request.parent {
+            None => Context::new(),
+            Some(handle) => self.contexts.get(handle).cloned().ok_or_else(|| {
+                refused("start_span", format!("unknown context handle: {handle:?}"))
+            })?,
+        };
+        let service = self.service("start_span", &request.service)?;
+        let span = service.tracer.start_with_context(request.name.clone(), &parent);
+        let (trace_id, span_id, sampled, tracestate) = fields(span.span_context());
+        let handle = self.new_handle("s");
+        self.spans.insert(handle.clone(), span);
+        Ok(StartedSpan { span: handle, trace_id, span_id, sampled, tracestate })
+    }
+
+    fn inject(&mut self, request: &Inject) -> Result<Injected> {
+        let service = self.service("inject", &request.service)?;
+        let span = self
+            .spans
+            .get(&request.span)
+            .ok_or_else(|| refused("inject", format!("unknown span handle: {:?}", request.span)))?;
+        // The propagator reads only the span context of the context's span;
+        // a context holding that span context stands for the span itself.
+        let cx = Context::new().with_remote_span_context(span.span_context().clone());
+        let mut carrier = HashMap::new();
+        service.propagator.inject_context(&cx, &mut carrier);
+        Ok(Injected { carrier: carrier.into_iter().collect() })
+    }
+
+    fn extract(&mut self, request: &Extract) -> Result<Extracted> {
+        let service = self.service("extract", &request.service)?;
+        // The SDK's Extractor hands the propagator one string per header, so
+        // repeated values are joined with ",".
+        let carrier: HashMap<String, String> = request
+            .carrier
+            .iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(name, values)| (name.clone(), values.join(",")))
+            .collect();
+        let cx = service.propagator.extract(&carrier);
+        let sc = cx.span().span_context().clone();
+        let handle = self.new_handle("c");
+        self.contexts.insert(handle.clone(), cx);
+        let extracted = if sc.is_valid() {
+            let (trace_id, span_id, sampled, tracestate) = fields(&sc);
+            Extracted {
+                context: handle,
+                valid: true,
+                remote: sc.is_remote(),
+                trace_id,
+                span_id,
+                sampled,
+                tracestate,
+                joined: true,
+            }
+        } else {
+            let (trace_id, span_id, _, _) = fields(&SpanContext::empty_context());
+            Extracted {
+                context: handle,
+                valid: false,
+                remote: false,
+                trace_id,
+                span_id,
+                sampled: false,
+                tracestate: String::new(),
+                joined: true,
+            }
+        };
+        Ok(extracted)
+    }
+
+    fn end_span(&mut self, span: &str) -> Result<()> {
+        self.check_running("end_span")?;
+        let span = self
+            .spans
+            .get_mut(span)
+            .ok_or_else(|| refused("end_span", format!("unknown span handle: {span:?}")))?;
+        span.end();
+        Ok(())
+    }
+
+    fn spans(&mut self) -> Result<Vec<FinishedSpan>> {
+        self.check_running("spans")?;
+        let finished = self.exporter.get_finished_spans().map_err(|e| refused("spans", e))?;
+        Ok(finished
+            .into_iter()
+            .map(|data| {
+                let (trace_id, span_id, sampled, tracestate) = fields(&data.span_context);
+                let parent_span_id = if data.parent_span_id == SpanId::INVALID {
+                    String::new()
+                } else {
+                    data.parent_span_id.to_string()
+                };
+                FinishedSpan {
+                    service: data.instrumentation_scope.name().to_string(),
+                    name: data.name.into_owned(),
+                    trace_id,
+                    span_id,
+                    parent_span_id,
+                    sampled,
+                    tracestate,
+                }
+            })
+            .collect())
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        self.check_running("reset")?;
+        self.spans.clear();
+        self.contexts.clear();
+        self.exporter.reset();
+        Ok(())
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        self.check_running("shutdown")?;
+        self.spans.clear();
+        self.contexts.clear();
+        self.shutdown_services();
+        self.shut_down = true;
+        Ok(())
+    }
+
+    fn raw(&mut self, line: &str) -> Result<Value> {
+        Ok(super::serve_line(self, line))
+    }
+}
+
+impl Drop for RustSdk {
+    fn drop(&mut self) {
+        self.spans.clear();
+        self.shutdown_services();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SDK_VERSION;
+
+    #[test]
+    fn sdk_version_matches_cargo_lock() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.lock"))
+            .expect("Cargo.lock is readable");
+        let entry = format!("name = \"opentelemetry_sdk\"\nversion = \"{SDK_VERSION}\"");
+        assert!(lock.contains(&entry), "Cargo.lock should lock opentelemetry_sdk {SDK_VERSION}");
+    }
+}
