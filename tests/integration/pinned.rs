@@ -5,31 +5,44 @@
 
 use std::collections::BTreeSet;
 
-use stateright::{Checker as _, Model as _};
+use stateright::Checker as _;
 use tracewright::checker::Options;
 use tracewright::engine::{self, PropertyStatus, RunReport};
-use tracewright::model::SpecModel as _;
 use tracewright::models::trace_context::TraceContext;
+use tracewright::models::workflow::Workflow;
 
 use crate::{all_configs, repo};
 
-/// (config label, distinct, generated, depth, violated properties)
-const PINNED: &[(&str, u64, u64, u64, &[&str])] = &[
-    ("default", 615, 1767, 21, &[]),
-    ("bug_AcceptInvalid", 1221, 3525, 21, &["RestartOnInvalidHeader"]),
-    ("bug_IdCollision", 615, 1767, 21, &["UniqueSpanId"]),
-    ("bug_NewTraceIdPerHop", 615, 1767, 21, &["ParentChildCorrect", "TraceIdPreserved", "NoOrphanSpans"]),
-    ("bug_NoInjection", 615, 1767, 21, &["TraceIdPreserved"]),
-    ("bug_NonParentBasedSampling", 255, 639, 20, &["SamplingConsistent", "NoOrphanSpans"]),
-    ("bug_WrongSpanId", 615, 1767, 21, &["ParentChildCorrect"]),
-    ("concurrent", 39832, 133770, 24, &[]),
-    ("fault_CollectorCrash", 2058, 6310, 22, &["NoLostSpans", "NoOrphanSpans"]),
-    ("fault_CorruptHeader", 1827, 5283, 21, &["TraceIdPreserved"]),
-    ("fault_DropHeader", 1221, 3525, 21, &["TraceIdPreserved"]),
-    ("fault_DuplicateDelivery", 2535, 8593, 24, &["OneSpanPerRequest"]),
-    ("fault_ExportRetry", 5481, 17303, 21, &["NoDuplicateSpans"]),
-    ("fault_ExporterDrop", 2058, 7088, 21, &["NoLostSpans", "NoOrphanSpans"]),
-    ("fault_LostRequest", 740, 2165, 21, &["EventuallyQuiescent"]),
+/// (module, config label, distinct, generated, depth, violated properties)
+const PINNED: &[(&str, &str, u64, u64, u64, &[&str])] = &[
+    ("TraceContext", "default", 615, 1767, 21, &[]),
+    ("TraceContext", "bug_AcceptInvalid", 1221, 3525, 21, &["RestartOnInvalidHeader"]),
+    ("TraceContext", "bug_IdCollision", 615, 1767, 21, &["UniqueSpanId"]),
+    ("TraceContext", "bug_NewTraceIdPerHop", 615, 1767, 21, &["ParentChildCorrect", "TraceIdPreserved", "NoOrphanSpans"]),
+    ("TraceContext", "bug_NoInjection", 615, 1767, 21, &["TraceIdPreserved"]),
+    ("TraceContext", "bug_NonParentBasedSampling", 255, 639, 20, &["SamplingConsistent", "NoOrphanSpans"]),
+    ("TraceContext", "bug_WrongSpanId", 615, 1767, 21, &["ParentChildCorrect"]),
+    ("TraceContext", "concurrent", 39832, 133770, 24, &[]),
+    ("TraceContext", "fault_CollectorCrash", 2058, 6310, 22, &["NoLostSpans", "NoOrphanSpans"]),
+    ("TraceContext", "fault_CorruptHeader", 1827, 5283, 21, &["TraceIdPreserved"]),
+    ("TraceContext", "fault_DropHeader", 1221, 3525, 21, &["TraceIdPreserved"]),
+    ("TraceContext", "fault_DuplicateDelivery", 2535, 8593, 24, &["OneSpanPerRequest"]),
+    ("TraceContext", "fault_ExportRetry", 5481, 17303, 21, &["NoDuplicateSpans"]),
+    ("TraceContext", "fault_ExporterDrop", 2058, 7088, 21, &["NoLostSpans", "NoOrphanSpans"]),
+    ("TraceContext", "fault_LostRequest", 740, 2165, 21, &["EventuallyQuiescent"]),
+    ("Workflow", "default", 35713, 108788, 33, &[]),
+    ("Workflow", "bug_CompensateUncompleted", 54425, 167904, 36, &["CompensateOnlyCompleted", "SagaAtomicOutcome"]),
+    ("Workflow", "bug_DropTracerHeader", 35713, 108788, 33, &["SpanSingleTrace", "OneRunActivityPerAttempt"]),
+    ("Workflow", "bug_ForwardCompensation", 35713, 108788, 33, &["ReverseOrderCompensation"]),
+    ("Workflow", "bug_NoCompensation", 12493, 36710, 27, &["SagaAtomicOutcome", "CompensationsComplete"]),
+    ("Workflow", "bug_Nondeterministic", 88773, 118173, 39, &["ReplayDeterministic", "EventuallyClosed", "CompensationsComplete"]),
+    ("Workflow", "bug_RetryNonRetryable", 187611, 582777, 33, &["NoRetryAfterNonRetryable"]),
+    ("Workflow", "bug_UnboundedRetry", 78271, 240405, 39, &["RetryBound", "EventuallyClosed", "CompensationsComplete"]),
+    ("Workflow", "continue", 73135, 224945, 33, &["CompensationsComplete"]),
+    ("Workflow", "fault_CompensationFailure", 52255, 159623, 33, &["CompensationsComplete"]),
+    ("Workflow", "fault_TimeoutAfterSideEffect", 431699, 1333693, 33, &["SagaAtomicOutcome"]),
+    ("Workflow", "fault_WorkerCrash", 60583, 145577, 33, &["NoOrphanSpans", "CompensationsComplete"]),
+    ("Workflow", "parallel", 72631, 229433, 33, &[]),
 ];
 
 fn check(files: &tracewright::spec::SpecFiles, threads: usize) -> RunReport {
@@ -44,13 +57,19 @@ fn violated(run: &RunReport) -> BTreeSet<String> {
 #[test]
 fn every_config_is_pinned_and_comes_out_as_it_expects() {
     let configs = all_configs();
-    let labels: BTreeSet<String> = configs.iter().map(|f| f.config_label()).collect();
-    let pinned: BTreeSet<String> = PINNED.iter().map(|p| p.0.to_string()).collect();
+    let labels: BTreeSet<(String, String)> = configs.iter().map(|f| (f.module_stem(), f.config_label())).collect();
+    let pinned: BTreeSet<(String, String)> = PINNED.iter().map(|p| (p.0.to_string(), p.1.to_string())).collect();
     assert_eq!(labels, pinned, "a config was added or removed: pin its TLC-checked counts here");
     for files in &configs {
         let run = check(files, 2);
-        let (label, distinct, generated, depth, expected) =
-            PINNED.iter().find(|p| p.0 == files.config_label()).copied().expect("pinned");
+        let (_, label, distinct, generated, depth, expected) = PINNED
+            .iter()
+            .find(|p| p.0 == files.module_stem() && p.1 == files.config_label())
+            .copied()
+            .expect("pinned");
+        if label.starts_with("fault_") || label.starts_with("bug_") {
+            assert!(!expected.is_empty(), "{label}: a fault or bug config must break something");
+        }
         assert_eq!((run.distinct, run.generated, run.depth), (distinct, generated, depth), "{label}");
         let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
         assert_eq!(violated(&run), expected, "{label}: violated properties");
@@ -75,11 +94,16 @@ fn one_thread_and_two_threads_agree_on_counts_and_counterexamples() {
 /// number of states as tracewright's.
 #[test]
 fn stateright_bfs_agrees_on_the_state_count() {
-    for (label, expected) in [("TraceContext.cfg", 615), ("TraceContext_concurrent.cfg", 39832)] {
-        let files = tracewright::spec::config_of(&repo().join("specs/trace_context").join(label)).unwrap();
+    fn count<M: tracewright::model::SpecModel + stateright::Model>(path: &str) -> usize
+    where
+        M::Action: PartialEq,
+    {
+        let files = tracewright::spec::config_of(&repo().join(path)).unwrap();
         let loaded = tracewright::spec::load(&files).unwrap();
-        let model = TraceContext::from_constants(&loaded.constants).unwrap();
-        let checker = model.checker().threads(2).spawn_bfs().join();
-        assert_eq!(checker.unique_state_count(), expected, "{label}");
+        let model = M::from_constants(&loaded.constants).unwrap();
+        model.checker().threads(2).spawn_bfs().join().unique_state_count()
     }
+    assert_eq!(count::<TraceContext>("specs/trace_context/TraceContext.cfg"), 615);
+    assert_eq!(count::<TraceContext>("specs/trace_context/TraceContext_concurrent.cfg"), 39832);
+    assert_eq!(count::<Workflow>("specs/workflow/Workflow.cfg"), 35713);
 }

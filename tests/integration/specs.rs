@@ -100,23 +100,37 @@ fn strings(v: Value) -> BTreeSet<String> {
     }).collect()
 }
 
+/// (module path, the Rust model's fault names, its bug names)
+fn fault_and_bug_lists() -> Vec<(&'static str, &'static [&'static str], &'static [&'static str])> {
+    use tracewright::models::{trace_context, workflow};
+    vec![
+        ("specs/trace_context/TraceContext.tla", &trace_context::FAULTS, &trace_context::BUGS),
+        ("specs/workflow/Workflow.tla", &workflow::FAULTS, &workflow::BUGS),
+    ]
+}
+
 #[test]
-fn trace_context_faults_and_bugs_are_the_same_in_tla_and_rust() {
-    use tracewright::models::trace_context::{BUGS, FAULTS};
-    let module = Module::read(&repo().join("specs/trace_context/TraceContext.tla")).unwrap();
+fn faults_and_bugs_are_the_same_in_tla_and_rust() {
     let rust = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-    assert_eq!(strings(module.evaluate("FaultNames").unwrap()), rust(&FAULTS));
-    assert_eq!(strings(module.evaluate("BugNames").unwrap()), rust(&BUGS));
+    assert_eq!(fault_and_bug_lists().len(), registry().len(), "every model lists its faults and bugs here");
+    for (path, faults, bugs) in fault_and_bug_lists() {
+        let module = Module::read(&repo().join(path)).unwrap();
+        assert_eq!(strings(module.evaluate("FaultNames").unwrap()), rust(faults), "{path}");
+        assert_eq!(strings(module.evaluate("BugNames").unwrap()), rust(bugs), "{path}");
+    }
 }
 
 #[test]
 fn every_fault_and_bug_has_a_config_that_breaks_something() {
-    use tracewright::models::trace_context::{BUGS, FAULTS};
-    let labels: BTreeSet<String> = all_configs().iter().map(|f| f.config_label()).collect();
-    for fault in FAULTS {
-        assert!(labels.contains(&format!("fault_{fault}")), "no config for fault {fault}");
-    }
-    for bug in BUGS {
-        assert!(labels.contains(&format!("bug_{bug}")), "no config for bug {bug}");
+    for (path, faults, bugs) in fault_and_bug_lists() {
+        let module = Module::read(&repo().join(path)).unwrap();
+        let labels: BTreeSet<String> =
+            all_configs().iter().filter(|f| f.module_stem() == module.name).map(|f| f.config_label()).collect();
+        for fault in faults {
+            assert!(labels.contains(&format!("fault_{fault}")), "{}: no config for fault {fault}", module.name);
+        }
+        for bug in bugs {
+            assert!(labels.contains(&format!("bug_{bug}")), "{}: no config for bug {bug}", module.name);
+        }
     }
 }

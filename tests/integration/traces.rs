@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use tracewright::checker::Options;
 use tracewright::engine::{self, open_trace, ReplayVerdict};
 use tracewright::trace::TraceDoc;
@@ -56,45 +55,86 @@ fn every_committed_trace_replays_on_the_model_as_reproduced() {
     }
 }
 
-/// A consumer's own types for TraceContext states, decoded by the `itf` crate.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Span {
-    svc: String,
-    tid: u64,
-    sid: u64,
-    parent: u64,
-    sampled: bool,
-    st: String,
-    #[serde(rename = "inBackend")]
-    in_backend: u64,
+/// A consumer's own types for the states of each spec, decoded by the `itf`
+/// crate: what another ITF tool would write to read these traces.
+mod consumer {
+    use serde::Deserialize;
+    
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct Span {
+        pub svc: String,
+        pub tid: u64,
+        pub sid: u64,
+        pub parent: u64,
+        pub sampled: bool,
+        pub st: String,
+        #[serde(rename = "inBackend")]
+        pub in_backend: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct Msg {
+        pub hop: u64,
+        pub from: u64,
+        pub st: String,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct TraceContext {
+        pub spans: Vec<Span>,
+        pub msgs: Vec<Msg>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct Event {
+        pub e: String,
+        pub act: u64,
+        pub n: u64,
+        #[serde(rename = "type")]
+        pub ty: String,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct Act {
+        pub kind: String,
+        pub step: u64,
+        pub st: String,
+        pub attempts: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub struct Workflow {
+        pub history: Vec<Event>,
+        pub acts: Vec<Act>,
+        pub replay: Vec<String>,
+    }
 }
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Msg {
-    hop: u64,
-    from: u64,
-    st: String,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct State {
-    spans: Vec<Span>,
-    msgs: Vec<Msg>,
+fn itf_states_and_vars<S: serde::de::DeserializeOwned>(text: &str, path: &Path) -> (usize, Vec<String>, Option<u64>, Option<String>) {
+    let trace: itf::Trace<S> = itf::trace_from_str(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (trace.states.len(), trace.vars, trace.loop_index, trace.meta.other.get("property").cloned())
 }
 
 #[test]
 fn the_itf_crate_reads_every_committed_trace() {
     for path in committed() {
         let text = std::fs::read_to_string(&path).unwrap();
-        let trace: itf::Trace<State> = itf::trace_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let doc = TraceDoc::read(&path).unwrap();
-        assert_eq!(trace.states.len(), doc.steps.len());
-        assert_eq!(trace.vars, ["spans", "msgs"]);
-        assert_eq!(trace.meta.other.get("property"), Some(&doc.property));
-        assert_eq!(trace.loop_index.map(|l| l as usize), doc.loop_index);
+        let (states, vars, loop_index, property) = match doc.spec.as_str() {
+            "TraceContext" => itf_states_and_vars::<consumer::TraceContext>(&text, &path),
+            "Workflow" => itf_states_and_vars::<consumer::Workflow>(&text, &path),
+            other => panic!("{}: no consumer type for module {other}", path.display()),
+        };
+        assert_eq!(states, doc.steps.len());
+        assert_eq!(vars, doc.vars);
+        assert_eq!(property.as_ref(), Some(&doc.property));
+        assert_eq!(loop_index.map(|l| l as usize), doc.loop_index);
     }
 }
 
