@@ -25,11 +25,9 @@ import json, os, re, shutil, subprocess, sys, tempfile, time
 jar, tw = os.environ["TLA2TOOLS_JAR"], os.environ["TRACEWRIGHT"]
 work = tempfile.mkdtemp(prefix="tlc-crosscheck-")
 
-def tlc(cfg_path, module_path, cont):
+def tlc(cfg_path, module_path):
     args = ["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "-workers", "auto",
             "-cleanup", "-noGenerateSpecTE", "-metadir", os.path.join(work, "meta")]
-    if cont:
-        args.append("-continue")
     start = time.monotonic()
     out = subprocess.run(args + ["-config", cfg_path, module_path], capture_output=True, text=True).stdout
     return out, time.monotonic() - start
@@ -54,6 +52,9 @@ def variant(cfg_text, invariants, properties):
 status = 0
 for cfg in sys.argv[1:]:
     directory = os.path.dirname(cfg)
+    # A config in a subdirectory (bench/, conform/) belongs to the module above it.
+    if not any(f.endswith(".tla") for f in os.listdir(directory)):
+        directory = os.path.dirname(directory)
     module = [f for f in os.listdir(directory) if f.endswith(".tla")][0][:-4]
     # TLC runs on a copy of the module in a scratch directory, beside the
     # config variants it is given, so nothing is written under specs/.
@@ -76,7 +77,7 @@ for cfg in sys.argv[1:]:
         path = os.path.join(scratch, "variant.cfg")
         with open(path, "w") as f:
             f.write(text)
-        out, took = tlc(path, module_path, cont=False)
+        out, took = tlc(path, module_path)
         got = violations(out)
         if not expect:
             # The run without violations explored the whole state space.

@@ -299,7 +299,9 @@ Lose(p) == [i \in DOMAIN spans |-> IF i \in Buffered(p) THEN [spans[i] EXCEPT !.
 CrashWorkflowWorker ==
     /\ "WorkerCrash" \in Faults
     /\ Started /\ ~Closed
-    /\ worker.cache = "warm" \/ Buffered("wf") # {}
+    \* Something to lose. (Written without \/: TLC takes one step per true
+    \* disjunct of an action, which would count this step twice.)
+    /\ ~(worker.cache = "cold" /\ Buffered("wf") = {})
     /\ worker' = [cache |-> "cold", code |-> IF "Nondeterministic" \in Bugs THEN 2 ELSE worker.code]
     /\ spans' = Lose("wf")
     /\ UNCHANGED <<history, acts, ledger, replay>>
