@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::checker::{CheckKind, Checked, Checker, Options, Status, StopReason};
 use crate::error::{Diagnostic, Error, ExitCode, Location, Result};
@@ -100,6 +100,8 @@ pub trait Registered: Sync {
     fn prepare(&self, loaded: Loaded) -> Result<Box<dyn Prepared>>;
     fn show(&self, doc: &TraceDoc, path: &Path, mermaid: bool) -> Result<String>;
     fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport>;
+    /// Replays a trace against a real SDK.
+    fn replay_sdk(&self, doc: &TraceDoc, path: &Path, sdk: &mut dyn crate::sut::Sdk, sut: &str) -> Result<crate::conformance::Report>;
 }
 
 pub struct Registration<M>(pub PhantomData<M>);
@@ -249,6 +251,14 @@ impl<M: SpecModel> Registered for Registration<M> {
         Ok(text)
     }
 
+    fn replay_sdk(&self, doc: &TraceDoc, path: &Path, sdk: &mut dyn crate::sut::Sdk, sut: &str) -> Result<crate::conformance::Report> {
+        let model: M = model_of_trace(doc, path)?;
+        let decoded = decode_states(&model, doc, path)?;
+        let states = replay_steps(&model, doc, decoded).map_err(|d| d.into_error(path))?;
+        let property = (doc.kind == "invariant" || doc.kind == "eventually").then_some(doc.property.as_str());
+        model.replay_on_sdk(&states, sdk, sut, property, doc.header_variant.unwrap_or(0) as usize)
+    }
+
     fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport> {
         let model: M = model_of_trace(doc, path)?;
         let decoded = decode_states(&model, doc, path)?;
@@ -260,6 +270,10 @@ impl<M: SpecModel> Registered for Registration<M> {
         let defs = M::property_defs();
         let last = &states.last().expect("a trace has a state").1;
         let verdict = match doc.kind.as_str() {
+            "divergence" => ReplayVerdict::Conforms(format!(
+                "the trace records where a system under test left the model ({}), not a violation of the model",
+                doc.headline
+            )),
             "deadlock" => {
                 let mut actions = Vec::new();
                 model.actions(last, &mut actions);
@@ -449,13 +463,6 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
         let outcome = Checker::new(&self.model, &self.checks, options).run();
         let collision_probability = outcome.collision_probability();
         let files = &self.loaded.files;
-        let constants: Map<String, Json> = self
-            .loaded
-            .constants
-            .values
-            .iter()
-            .map(|(k, c)| (k.clone(), c.value.to_itf()))
-            .collect();
         let mut properties = Vec::new();
         for ((check, prop), expected) in self.checks.iter().zip(outcome.properties).zip(&self.expected) {
             let mut report = PropertyReport {
@@ -474,25 +481,7 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
                 Status::Violated(cx) => {
                     report.result = PropertyStatus::Violated;
                     report.steps = Some(cx.path.len() - 1);
-                    let doc = TraceDoc {
-                        spec: M::MODULE.to_string(),
-                        source: display_path(&files.tla),
-                        config: display_path(&files.cfg),
-                        config_label: files.config_label(),
-                        property: prop.name.clone(),
-                        kind: report.kind.to_string(),
-                        tool: TOOL.to_string(),
-                        headline: cx.violation.headline.to_string(),
-                        evidence: cx.violation.evidence.clone(),
-                        constants: constants.clone(),
-                        vars: M::VARIABLES.iter().map(|v| v.to_string()).collect(),
-                        loop_index: cx.loop_index,
-                        steps: cx
-                            .path
-                            .iter()
-                            .map(|(a, s)| Step { action: a.as_ref().map(|a| self.model.label(a)), vars: self.model.encode(s) })
-                            .collect(),
-                    };
+                    let doc = trace_doc(&self.model, &self.loaded, &prop.name, report.kind, &cx.violation, cx.loop_index, &cx.path);
                     if let Some(dir) = out {
                         report.trace = Some(doc.write_into(dir)?);
                     }
@@ -516,6 +505,36 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
             store_bytes: outcome.store_bytes,
             properties,
         })
+    }
+}
+
+/// A path as a trace file: a counterexample to `property`, or (with kind
+/// `divergence`) a walk on which a system under test left the model.
+pub fn trace_doc<M: SpecModel>(
+    model: &M,
+    loaded: &Loaded,
+    property: &str,
+    kind: &str,
+    violation: &Violation,
+    loop_index: Option<usize>,
+    path: &[(Option<M::Action>, M::State)],
+) -> TraceDoc {
+    let files = &loaded.files;
+    TraceDoc {
+        spec: M::MODULE.to_string(),
+        source: display_path(&files.tla),
+        config: display_path(&files.cfg),
+        config_label: files.config_label(),
+        property: property.to_string(),
+        kind: kind.to_string(),
+        tool: TOOL.to_string(),
+        headline: violation.headline.to_string(),
+        evidence: violation.evidence.clone(),
+        constants: loaded.constants.values.iter().map(|(k, c)| (k.clone(), c.value.to_itf())).collect(),
+        vars: M::VARIABLES.iter().map(|v| v.to_string()).collect(),
+        loop_index,
+        header_variant: None,
+        steps: path.iter().map(|(a, s)| Step { action: a.as_ref().map(|a| model.label(a)), vars: model.encode(s) }).collect(),
     }
 }
 

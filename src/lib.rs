@@ -43,13 +43,19 @@
 //! - `.cfg` sections that change the state space (`CONSTRAINT`, `SYMMETRY`,
 //!   `VIEW`, …) are refused rather than ignored.
 
+pub mod audit;
 pub mod checker;
 pub mod cli;
+pub mod conformance;
+pub mod differential;
 pub mod engine;
 pub mod error;
+pub mod expectations;
 pub mod fuzzing;
+pub mod headers;
 pub mod model;
 pub mod models;
+pub mod oracle;
 pub mod render;
 pub mod report;
 pub mod spec;

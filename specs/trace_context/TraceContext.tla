@@ -43,8 +43,10 @@ FaultNames == {"CorruptHeader", "DropHeader", "ExporterDrop", "CollectorCrash",
                "DuplicateDelivery", "ExportRetry", "LostRequest"}
 BugNames == {"NoInjection", "WrongSpanId", "NewTraceIdPerHop", "IdCollision",
              "AcceptInvalid", "NonParentBasedSampling"}
-\* Abstract W3C invalidity classes and what a lenient parser makes of them.
-ClassNames == {"UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId"}
+\* Abstract W3C invalidity classes of a traceparent. A lenient parser reads
+\* the ids as sent, except from the all-zero ones (see Header).
+ClassNames == {"UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId",
+               "WrongLength", "IllegalCharacter", "BadFlags", "Duplicated"}
 Kinds == {"http", "gateway", "queue"}
 
 Services == {Root} \cup {Hops[h][2] : h \in DOMAIN Hops}

@@ -2,7 +2,9 @@
 //! library. Every option says which flag and which environment variable set
 //! it, in one place.
 
+pub mod audit;
 pub mod check;
+pub mod conform;
 mod progress;
 pub mod replay;
 pub mod show;
@@ -32,6 +34,10 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Replay a counterexample step by step against a system under test.
     Replay(replay::ReplayArgs),
+    /// Run random walks of the trace-context model on real SDKs.
+    Conform(conform::ConformArgs),
+    /// Judge the span invariants over recorded OTLP JSON spans.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs a parsed command line; the error, if any, is an expected failure.
@@ -40,5 +46,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Show(args) => show::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Conform(args) => conform::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }

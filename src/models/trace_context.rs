@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, Result};
+use crate::oracle::{self, Record};
 use crate::model::{all, Behaviour, Fairness, PropertyDef, PropertyKind, SpecModel, Verdict, Violation};
 use crate::spec::value::Value;
 use crate::spec::Constants;
@@ -35,20 +36,15 @@ pub type Svc = u8;
 /// Traces x (hops + 1) x 2 spans exist, which the config bounds keep under 256.
 pub type Id = u8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum HopKind {
-    Http,
-    Gateway,
-    Queue,
-}
+named!(HopKind { Http = "http", Gateway = "gateway", Queue = "queue" });
 
-impl HopKind {
-    const NAMES: [(&'static str, HopKind); 3] =
-        [("http", HopKind::Http), ("gateway", HopKind::Gateway), ("queue", HopKind::Queue)];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).unwrap_or("?")
-    }
+/// The sampler a service uses for a trace it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootSampler {
+    AlwaysOn,
+    AlwaysOff,
+    /// Decided by the trace id alone; the model stands odd ids for ids under the ratio.
+    TraceIdRatio,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,36 +54,28 @@ pub struct Hop {
     pub kind: HopKind,
 }
 
-/// Abstract W3C traceparent invalidity classes a gateway can inflict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Class {
-    /// Hex digits in upper case (the spec requires lower case).
-    UpperCaseHex,
-    /// Version `ff`, which the spec forbids.
-    VersionFF,
-    /// An all-zero trace id.
-    ZeroTraceId,
-    /// An all-zero parent id.
-    ZeroParentId,
-}
-
-impl Class {
-    pub const ALL: [Class; 4] =
-        [Class::UpperCaseHex, Class::VersionFF, Class::ZeroTraceId, Class::ZeroParentId];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Class::UpperCaseHex => "UpperCaseHex",
-            Class::VersionFF => "VersionFF",
-            Class::ZeroTraceId => "ZeroTraceId",
-            Class::ZeroParentId => "ZeroParentId",
-        }
+named!(
+    /// Abstract W3C traceparent invalidity classes a gateway can inflict; each
+    /// maps to a family of concrete headers in [`crate::headers`].
+    Class {
+        /// Hex digits in upper case (the spec requires lower case).
+        UpperCaseHex = "UpperCaseHex",
+        /// Version `ff`, which the spec forbids.
+        VersionFF = "VersionFF",
+        /// An all-zero trace id.
+        ZeroTraceId = "ZeroTraceId",
+        /// An all-zero parent id.
+        ZeroParentId = "ZeroParentId",
+        /// A field one digit short or long, or data after a version-00 header.
+        WrongLength = "WrongLength",
+        /// A character outside the grammar (not hex, a wrong separator).
+        IllegalCharacter = "IllegalCharacter",
+        /// Trace flags that are not two lower-case hex digits.
+        BadFlags = "BadFlags",
+        /// The traceparent header sent twice.
+        Duplicated = "Duplicated",
     }
-
-    fn parse(name: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.name() == name)
-    }
-}
+);
 
 /// The `traceparent` as it arrives: valid, missing, or corrupt by class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -127,31 +115,16 @@ pub struct Header {
 
 const NO_HEADER: Header = Header { tp: Tp::Missing, tid: 0, pid: 0, sampled: false, ts: false };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum SpanSt {
-    Open,
+named!(SpanSt {
+    Open = "open",
     /// Ended and not recorded (unsampled): nothing to export.
-    Closed,
+    Closed = "closed",
     /// Ended, sampled, waiting in the SDK's batch queue.
-    Queued,
-    Exported,
+    Queued = "queued",
+    Exported = "exported",
     /// The exporter gave up on it.
-    Dropped,
-}
-
-impl SpanSt {
-    const NAMES: [(&'static str, SpanSt); 5] = [
-        ("open", SpanSt::Open),
-        ("closed", SpanSt::Closed),
-        ("queued", SpanSt::Queued),
-        ("exported", SpanSt::Exported),
-        ("dropped", SpanSt::Dropped),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, s)| *s == self).map(|(n, _)| *n).unwrap_or("?")
-    }
-}
+    Dropped = "dropped",
+});
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -168,27 +141,13 @@ pub struct Span {
     pub in_backend: u8,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MsgSt {
-    Inflight,
-    Handled,
-    Replied,
+named!(MsgSt {
+    Inflight = "inflight",
+    Handled = "handled",
+    Replied = "replied",
     /// Lost in the network; no reply will come.
-    Lost,
-}
-
-impl MsgSt {
-    const NAMES: [(&'static str, MsgSt); 4] = [
-        ("inflight", MsgSt::Inflight),
-        ("handled", MsgSt::Handled),
-        ("replied", MsgSt::Replied),
-        ("lost", MsgSt::Lost),
-    ];
-
-    pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, s)| *s == self).map(|(n, _)| *n).unwrap_or("?")
-    }
-}
+    Lost = "lost",
+});
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg {
@@ -333,7 +292,18 @@ impl TraceContext {
         &self.services[svc as usize]
     }
 
-    fn hop(&self, h: u8) -> &Hop {
+    /// The root sampler of service `svc` (every service is ParentBased on it).
+    pub fn root_sampler(&self, svc: Svc) -> RootSampler {
+        if self.always_off[svc as usize] {
+            RootSampler::AlwaysOff
+        } else if self.ratio[svc as usize] {
+            RootSampler::TraceIdRatio
+        } else {
+            RootSampler::AlwaysOn
+        }
+    }
+
+    pub fn hop(&self, h: u8) -> &Hop {
         &self.hops[h as usize - 1]
     }
 
@@ -567,7 +537,7 @@ impl TraceContext {
         let index = |name: &str| services.iter().position(|s| s == name).map(|i| i as Svc);
         let mut hops = Vec::new();
         for (caller, callee, kind, n) in &triples {
-            let kind = HopKind::NAMES.iter().find(|(k, _)| k == kind).map(|(_, k)| *k).ok_or_else(|| {
+            let kind = HopKind::parse(kind).ok_or_else(|| {
                 Error::Spec(
                     c.error("Hops", format!("hop {n} has unknown kind `{kind}`"))
                         .evidence("known kinds", "http, gateway, queue"),
@@ -803,42 +773,43 @@ impl stateright::Model for TraceContext {
 
 #[allow(non_snake_case)]
 impl TraceContext {
+    /// The spans as [`oracle`](crate::oracle) records: all of them, or the
+    /// copies the backend holds.
+    fn records(&self, s: &State, backend: bool) -> Vec<Record<Id>> {
+        s.handles()
+            .flat_map(|i| {
+                let x = s.span(i);
+                let copies = if backend { x.in_backend as usize } else { 1 };
+                let record = Record {
+                    trace_id: x.tid,
+                    span_id: x.sid,
+                    parent: (x.parent != 0).then_some(x.parent),
+                    sampled: Some(x.sampled),
+                    key: i as usize,
+                };
+                std::iter::repeat_n(record, copies)
+            })
+            .collect()
+    }
+
+    /// Names a record of [`Self::records`] by its position.
+    fn namer<'a>(&'a self, s: &'a State, records: &'a [Record<Id>]) -> impl Fn(usize) -> (String, String) + 'a {
+        move |at| {
+            let i = records[at].key as Id;
+            (format!("span {i}"), self.describe(s, i))
+        }
+    }
+
     /// Distinct root spans carry distinct trace ids.
     pub fn UniqueTraceId(&self, s: &State) -> Verdict {
-        let roots: Vec<Id> = s.handles().filter(|&i| s.span(i).parent == 0).collect();
-        all(&roots, |&i| {
-            all(&roots, |&j| {
-                if i < j && s.span(i).tid == s.span(j).tid {
-                    Err(Violation::new(format!(
-                        "root spans {i} and {j} share trace id {}",
-                        s.span(i).tid
-                    ))
-                    .with(format!("span {i}"), self.describe(s, i))
-                    .with(format!("span {j}"), self.describe(s, j)))
-                } else {
-                    Ok(())
-                }
-            })
-        })
+        let records = self.records(s, false);
+        oracle::unique_trace_ids(&records, &self.namer(s, &records))
     }
 
     /// No two spans of one trace share a span id.
     pub fn UniqueSpanId(&self, s: &State) -> Verdict {
-        all(s.handles(), |i| {
-            all(s.handles(), |j| {
-                let (a, b) = (s.span(i), s.span(j));
-                if i < j && a.tid == b.tid && a.sid == b.sid {
-                    Err(Violation::new(format!(
-                        "spans {i} and {j} share span id {} in trace {}",
-                        a.sid, a.tid
-                    ))
-                    .with(format!("span {i}"), self.describe(s, i))
-                    .with(format!("span {j}"), self.describe(s, j)))
-                } else {
-                    Ok(())
-                }
-            })
-        })
+        let records = self.records(s, false);
+        oracle::unique_span_ids(&records, &self.namer(s, &records))
     }
 
     /// A span that continues a remote context names its caller's span as
@@ -945,14 +916,8 @@ impl TraceContext {
 
     /// The backend stores each span once.
     pub fn NoDuplicateSpans(&self, s: &State) -> Verdict {
-        all(s.handles(), |i| {
-            let n = s.span(i).in_backend;
-            if n <= 1 {
-                return Ok(());
-            }
-            Err(Violation::new(format!("the backend stores span {i} {n} times"))
-                .with(format!("span {i}"), self.describe(s, i)))
-        })
+        let records = self.records(s, true);
+        oracle::no_duplicates(&records, &self.namer(s, &records))
     }
 
     /// At quiescence every sampled span reached the backend.
@@ -980,24 +945,8 @@ impl TraceContext {
         if !self.quiescent(s) {
             return Ok(());
         }
-        all(s.handles(), |i| {
-            let x = s.span(i);
-            if x.in_backend == 0 || x.parent == 0 {
-                return Ok(());
-            }
-            let found = s
-                .spans
-                .iter()
-                .any(|y| y.in_backend > 0 && y.tid == x.tid && y.sid == x.parent);
-            if found {
-                return Ok(());
-            }
-            Err(Violation::new(format!(
-                "stored span {i} has parent {} in trace {}, which the backend does not hold",
-                x.parent, x.tid
-            ))
-            .with(format!("span {i}"), self.describe(s, i)))
-        })
+        let records = self.records(s, true);
+        oracle::no_orphans(&records, &self.namer(s, &records))
     }
 
     /// The predicate of `EventuallyQuiescent == <>Quiescent`. Liveness search
@@ -1075,10 +1024,10 @@ impl TraceContext {
             Ok(Header { tp, tid: h.tid, pid: h.pid, sampled: h.sampled, ts: h.ts })
         };
         let span_st = |n: &str| {
-            SpanSt::NAMES.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).ok_or_else(|| format!("unknown span status `{n}`"))
+            SpanSt::parse(n).ok_or_else(|| format!("unknown span status `{n}`"))
         };
         let msg_st = |n: &str| {
-            MsgSt::NAMES.iter().find(|(k, _)| *k == n).map(|(_, v)| *v).ok_or_else(|| format!("unknown request status `{n}`"))
+            MsgSt::parse(n).ok_or_else(|| format!("unknown request status `{n}`"))
         };
         let spans = raw
             .spans
@@ -1246,6 +1195,18 @@ impl SpecModel for TraceContext {
     fn decode(&self, state: &Json) -> std::result::Result<State, String> {
         let raw: ItfState = itf::from_value(state)?;
         self.decode_state(raw)
+    }
+
+    fn replay_on_sdk(
+        &self,
+        path: &[(Option<Action>, State)],
+        sdk: &mut dyn crate::sut::Sdk,
+        sut: &str,
+        property: Option<&str>,
+        variant: usize,
+    ) -> Result<crate::conformance::Report> {
+        let judge = property.and_then(|name| Self::property_defs().into_iter().find(|d| d.name == name).map(|d| (d.name, d.judge)));
+        crate::conformance::trace_context::replay(self, path, sdk, sut, judge, variant)
     }
 
     fn mermaid(&self, path: &[(Option<Action>, State)], violation: Option<(&str, &Violation)>) -> String {

@@ -26,23 +26,6 @@ use crate::model::{all, Behaviour, Fairness, PropertyDef, PropertyKind, SpecMode
 use crate::spec::Constants;
 use crate::trace::itf;
 
-/// Helper for the enums that are strings in the spec and in traces.
-macro_rules! named {
-    ($ty:ident { $($variant:ident = $name:literal),* $(,)? }) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $ty { $($variant),* }
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),*];
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),* }
-            }
-            pub fn parse(name: &str) -> Option<$ty> {
-                Self::ALL.iter().copied().find(|v| v.name() == name)
-            }
-        }
-    };
-}
-
 named!(Ev {
     WorkflowExecutionStarted = "WorkflowExecutionStarted",
     WorkflowTaskScheduled = "WorkflowTaskScheduled",

@@ -17,6 +17,7 @@
 //! | `violation`          | the headline of the violation                          |
 //! | `evidence`           | one `label: value` line per piece of evidence          |
 //! | `constants`          | the config's constants as a JSON object of ITF values  |
+//! | `header-variant`     | optional: which concrete corrupt header a walk sent    |
 //!
 //! Each state's `#meta` holds its `index` and the `action` that led to it, as
 //! the model's stable label (`Deliver(m=2)`), never a position in a list of
@@ -32,7 +33,10 @@
 //!
 //! # Changelog of `tracewright-format`
 //!
-//! - **1** (tracewright 0.1): the first version.
+//! - **1** (tracewright 0.1): the first version. The optional
+//!   `header-variant` and the kind `divergence` (a conformance walk a system
+//!   under test left) were added within it: readers that ignore them lose
+//!   nothing they could use.
 //!
 //! [ITF]: https://apalache-mc.org/docs/adr/015adr-trace.html
 
@@ -74,19 +78,26 @@ pub struct TraceDoc {
     pub constants: Map<String, Json>,
     pub vars: Vec<String>,
     pub loop_index: Option<usize>,
+    /// For a walk replayed on a system under test: which member of each
+    /// corrupt header's concrete family was sent (`header-variant`).
+    pub header_variant: Option<u64>,
     pub steps: Vec<Step>,
 }
 
 impl TraceDoc {
     /// The short content hash in the file name.
     pub fn content_hash(&self) -> String {
-        let semantic = serde_json::json!({
+        let mut semantic = serde_json::json!({
             "spec": self.spec,
             "config": self.config_label,
             "property": self.property,
             "loop": self.loop_index,
             "states": self.steps.iter().map(|s| serde_json::json!([s.action, s.vars])).collect::<Vec<_>>(),
         });
+        // Only walks carry a variant; counterexamples keep the hash they had.
+        if let Some(v) = self.header_variant {
+            semantic["variant"] = Json::from(v);
+        }
         let digest = Sha256::digest(semantic.to_string().as_bytes());
         digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
     }
@@ -121,6 +132,9 @@ impl TraceDoc {
         let evidence: Vec<String> = self.evidence.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         put("evidence", &evidence.join("\n"));
         put("constants", &Json::Object(self.constants.clone()).to_string());
+        if let Some(v) = self.header_variant {
+            put("header-variant", &v.to_string());
+        }
         let states: Vec<Json> = self
             .steps
             .iter()
@@ -278,7 +292,13 @@ impl TraceDoc {
                 _ => return Err(bad(format!("`loop` is {v}, not the index of a state"))),
             },
         };
+        let header_variant = match meta.get("header-variant") {
+            None => None,
+            Some(Json::String(v)) => Some(v.parse::<u64>().map_err(|_| bad(format!("`#meta.header-variant` is `{v}`, not a number")))?),
+            Some(_) => return Err(bad("`#meta.header-variant` is not a string".into())),
+        };
         Ok(TraceDoc {
+            header_variant,
             spec: field("spec")?,
             source: field("source")?,
             config: field("config")?,

@@ -11,14 +11,13 @@
 //! message to run `bash ci/install-drivers.sh`; elsewhere its tests print one
 //! line and skip.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tracewright::error::Error;
 use tracewright::sut::driver::{DriverCommand, DriverProcess};
 use tracewright::sut::{
-    self, Carrier, Extract, Extracted, Inject, SamplerKind, Sdk, SdkKind, ServiceConfig, StartSpan,
+    Carrier, Extract, Extracted, Inject, SamplerKind, Sdk, SdkKind, ServiceConfig, StartSpan,
     StartedSpan,
 };
 
@@ -29,24 +28,7 @@ const SPAN_ID: &str = "00f067aa0ba902b7";
 const SAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 const UNSAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
 
-/// Opens `kind`, or says why not: `None` means "skip" (outside CI only).
-fn open(kind: SdkKind) -> Option<Box<dyn Sdk>> {
-    if let Err(e) = sut::installed(kind, &repo()) {
-        if std::env::var_os("CI").is_some() {
-            panic!("{}", e.render());
-        }
-        // Written past the test harness's capture, so the skip is seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipping drivers::{kind}: {e} (run `bash ci/install-drivers.sh`)"
-        );
-        return None;
-    }
-    match sut::open(kind, &repo()) {
-        Ok(sdk) => Some(sdk),
-        Err(e) => panic!("{}", e.render()),
-    }
-}
+use crate::open_sdk as open;
 
 fn run(kind: SdkKind, test: fn(&mut dyn Sdk, SdkKind)) {
     if let Some(mut sdk) = open(kind) {

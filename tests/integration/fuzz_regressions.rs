@@ -33,3 +33,13 @@ fn tla_seeds_and_regressions_do_not_panic() {
 fn trace_seeds_and_regressions_do_not_panic() {
     replay("trace", tracewright::fuzzing::trace);
 }
+
+#[test]
+fn traceparent_seeds_and_regressions_do_not_panic() {
+    replay("traceparent", tracewright::fuzzing::traceparent);
+}
+
+#[test]
+fn tracestate_seeds_and_regressions_do_not_panic() {
+    replay("tracestate", tracewright::fuzzing::tracestate);
+}

@@ -2,9 +2,11 @@
 
 mod checker;
 mod cli;
+mod differential;
 mod drivers;
 mod fuzz_regressions;
 mod pinned;
+mod replay;
 mod specs;
 mod traces;
 
@@ -57,4 +59,22 @@ pub fn committed_trace(prefix: &str) -> String {
         .collect();
     assert_eq!(found.len(), 1, "one committed trace for {prefix}");
     format!("traces/{}", found.remove(0))
+}
+
+/// Opens an SDK for a test, or says why not: `None` means "skip" (outside
+/// CI only: in CI a missing driver fails the test that needs it).
+pub fn open_sdk(kind: tracewright::sut::SdkKind) -> Option<Box<dyn tracewright::sut::Sdk>> {
+    use std::io::Write as _;
+    if let Err(e) = tracewright::sut::installed(kind, &repo()) {
+        if std::env::var_os("CI").is_some() {
+            panic!("{}", e.render());
+        }
+        // Written past the test harness's capture, so the skip is seen.
+        let _ = writeln!(std::io::stderr(), "skipping the {kind} SDK: {e} (run `bash ci/install-drivers.sh`)");
+        return None;
+    }
+    match tracewright::sut::open(kind, &repo()) {
+        Ok(sdk) => Some(sdk),
+        Err(e) => panic!("{}", e.render()),
+    }
 }

@@ -1,0 +1,67 @@
+//! Replay speed per system under test: model steps replayed per second, over
+//! the same random walks of the conformance model, on the in-process Rust SDK
+//! and through each driver process.
+//!
+//!     bash ci/install-drivers.sh && cargo bench --bench replay
+//!     BENCH_WALKS=400 BENCH_REPS=7 cargo bench --bench replay
+//!
+//! Medians of BENCH_REPS runs; nothing is asserted.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use tracewright::conformance::{trace_context::replay, walks};
+use tracewright::model::SpecModel;
+use tracewright::models::trace_context::TraceContext;
+use tracewright::sut::{self, SdkKind};
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let walks_n: usize = std::env::var("BENCH_WALKS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let files = tracewright::spec::config_of(&root.join("specs/trace_context/conform/TraceContext_conform.cfg")).unwrap();
+    let model = TraceContext::from_constants(&tracewright::spec::load(&files).unwrap().constants).unwrap();
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    let strategy = walks::strategy(40);
+    let paths: Vec<_> = (0..walks_n)
+        .map(|_| {
+            let w = strategy.new_tree(&mut runner).unwrap().current();
+            (walks::path_of(&model, &w), w.variant as usize)
+        })
+        .collect();
+    let steps: usize = paths.iter().map(|(p, _)| p.len() - 1).sum();
+    println!("{} walks, {} model steps per run, {} runs per system", walks_n, steps, reps);
+    for kind in SdkKind::ALL {
+        if let Err(e) = sut::installed(kind, root) {
+            println!("{:<7} skipped: {e}", kind.name());
+            continue;
+        }
+        let mut sdk = sut::open(kind, root).unwrap();
+        let version = sdk.hello().unwrap().sdk_version;
+        let mut times: Vec<Duration> = Vec::new();
+        let mut sut_steps = 0;
+        for _ in 0..reps {
+            let start = Instant::now();
+            sut_steps = 0;
+            for (path, variant) in &paths {
+                sdk.reset().unwrap();
+                let report = replay(&model, path, sdk.as_mut(), kind.name(), None, *variant).unwrap();
+                sut_steps += report.sut_steps;
+            }
+            times.push(start.elapsed());
+        }
+        let _ = sdk.shutdown();
+        times.sort();
+        let median = times[times.len() / 2].as_secs_f64();
+        println!(
+            "{:<7} {:<10} median {:.3} s: {:>9.0} model steps/s, {:>9.0} SDK steps/s",
+            kind.name(),
+            version,
+            median,
+            steps as f64 / median,
+            sut_steps as f64 / median
+        );
+    }
+}

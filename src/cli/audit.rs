@@ -1,0 +1,38 @@
+//! `tracewright audit <spans.json>`: the span invariants over recorded OTLP
+//! JSON spans.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::audit;
+use crate::error::{ExitCode, Result};
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// OTLP JSON: a collector file exporter's output (one request per line)
+    /// or one ExportTraceServiceRequest.
+    pub spans: PathBuf,
+}
+
+/// Exit codes: 0 every property holds, 1 some property is violated, 2 bad input.
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    let rows = audit::read(&args.spans)?;
+    let traces: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.trace_id.as_str()).collect();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    println!("audit {}: {} in {}", args.spans.display(), plural(rows.len(), "span"), plural(traces.len(), "trace"));
+    let mut exit = ExitCode::Ok;
+    for (name, verdict) in audit::judge(&rows) {
+        match verdict {
+            Ok(()) => println!("  {name:<20} holds"),
+            Err(v) => {
+                exit = ExitCode::Unexpected;
+                println!("  {name:<20} violated: {}", v.headline);
+                for (label, value) in &v.evidence {
+                    println!("  {:<20}   {label}: {value}", "");
+                }
+            }
+        }
+    }
+    Ok(exit)
+}

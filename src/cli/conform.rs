@@ -1,0 +1,174 @@
+//! `tracewright conform --sut rust,python,js,go [--cases N] [--seed S]`
+//!
+//! Walks the trace-context model at random, runs each walk on every SDK, and
+//! prints case × SDK → verdict. Every divergence is shrunk to a minimal walk
+//! and written to the traces directory. Divergences listed in the
+//! expectations file are accepted and understood; any other fails the run.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::replay::project_root;
+use crate::conformance::walks::{self, Subject};
+use crate::conformance::Verdict;
+use crate::engine;
+use crate::error::{Diagnostic, Error, ExitCode, Location, Result};
+use crate::expectations::Expectations;
+use crate::model::{SpecModel, Violation};
+use crate::models::trace_context::TraceContext;
+use crate::spec;
+use crate::sut::{self, SdkKind};
+
+#[derive(Debug, Args)]
+pub struct ConformArgs {
+    /// The SDKs to run, comma-separated: rust, python, js, go.
+    #[arg(long, value_delimiter = ',', default_value = "rust,python,js,go", env = "TRACEWRIGHT_SUTS")]
+    pub sut: Vec<String>,
+    /// How many random walks.
+    #[arg(long, default_value_t = 100, env = "TRACEWRIGHT_CASES")]
+    pub cases: usize,
+    /// The seed of the walks; the same seed gives the same walks.
+    #[arg(long, default_value_t = 0, env = "TRACEWRIGHT_SEED")]
+    pub seed: u64,
+    /// The longest walk, in choices.
+    #[arg(long, default_value_t = 40)]
+    pub max_steps: usize,
+    /// The model config to walk.
+    #[arg(long, default_value = "specs/trace_context/conform/TraceContext_conform.cfg")]
+    pub config: PathBuf,
+    /// The accepted, understood divergences.
+    #[arg(long, default_value = "conformance/expectations.json", env = "TRACEWRIGHT_EXPECTATIONS")]
+    pub expectations: PathBuf,
+    /// Where minimal divergent walks are written.
+    #[arg(long, default_value = "traces/conform", env = "TRACEWRIGHT_OUT")]
+    pub out: PathBuf,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: super::check::Format,
+}
+
+fn in_project(path: &Path) -> PathBuf {
+    if path.is_relative() && !path.exists() { project_root().join(path) } else { path.to_path_buf() }
+}
+
+pub fn run(args: ConformArgs) -> Result<ExitCode> {
+    if args.cases == 0 {
+        return Err(Error::usage("--cases must be at least 1", None));
+    }
+    let kinds = args.sut.iter().map(|s| s.parse::<SdkKind>()).collect::<Result<Vec<_>>>()?;
+    let files = spec::config_of(&in_project(&args.config))?;
+    let loaded = spec::load(&files)?;
+    if loaded.module.name != TraceContext::MODULE {
+        return Err(Error::Spec(
+            Diagnostic::new(Location::file(&files.cfg), format!("conform walks the TraceContext model; this config is for {}", loaded.module.name))
+                .hint("give a TraceContext config with --config"),
+        ));
+    }
+    let model = TraceContext::from_constants(&loaded.constants)?;
+    let expectations = Expectations::load(&in_project(&args.expectations))?;
+    let root = project_root();
+    let mut subjects = Vec::new();
+    for kind in kinds {
+        let mut sdk = sut::open(kind, &root)?;
+        let hello = sdk.hello()?;
+        subjects.push((Subject { name: kind.name().to_string(), sdk }, hello));
+    }
+    let versions: Vec<(String, String)> = subjects.iter().map(|(s, h)| (s.name.clone(), h.sdk_version.clone())).collect();
+    let mut subjects: Vec<Subject> = subjects.into_iter().map(|(s, _)| s).collect();
+    let expected = |sut: &str, class: &str| expectations.expected(sut, class).is_some();
+    let outcome = walks::run(&model, &mut subjects, args.cases, args.seed, args.max_steps, &expected)?;
+    for s in &mut subjects {
+        let _ = s.sdk.shutdown();
+    }
+    let mut written = Vec::new();
+    for f in &outcome.findings {
+        let Verdict::Diverged(d) = &f.report.verdict else { continue };
+        let violation = Violation::new(format!("{} {d}", f.sut))
+            .with("sut", f.sut.clone())
+            .with("class", f.class.clone())
+            .with("expected", d.expected.clone())
+            .with("observed", d.observed.clone());
+        let mut doc = engine::trace_doc(&model, &loaded, &format!("Conformance-{}", f.sut), "divergence", &violation, None, &f.path);
+        doc.header_variant = Some(u64::from(f.minimal.variant));
+        written.push(doc.write_into(&args.out)?);
+    }
+    let new: Vec<_> = outcome.findings.iter().filter(|f| !f.expected).collect();
+    let exit = if new.is_empty() { ExitCode::Ok } else { ExitCode::Unexpected };
+    match args.format {
+        super::check::Format::Json => {
+            let doc = serde_json::json!({
+                "tool": engine::TOOL,
+                "exit_code": exit.code(),
+                "seed": args.seed,
+                "cases": outcome.cases.iter().map(|c| serde_json::json!({
+                    "case": c.index,
+                    "steps": c.steps,
+                    "verdicts": c.verdicts.iter().map(|(s, v)| (s.clone(), serde_json::to_value(v).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+                })).collect::<Vec<_>>(),
+                "divergences": outcome.findings.iter().zip(&written).map(|(f, w)| serde_json::json!({
+                    "sut": f.sut,
+                    "class": f.class,
+                    "expected": f.expected,
+                    "cases": f.cases,
+                    "rule": expectations.expected(&f.sut, &f.class).map(|e| e.rule.clone()),
+                    "trace": w.path().display().to_string(),
+                })).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        _ => {
+            print!("{}", render(&args, &versions, &outcome, &written, &expectations));
+        }
+    }
+    Ok(exit)
+}
+
+fn render(
+    args: &ConformArgs,
+    versions: &[(String, String)],
+    outcome: &walks::Outcome,
+    written: &[crate::trace::Written],
+    expectations: &Expectations,
+) -> String {
+    let mut out = format!("conform: {} random walks (seed {}, at most {} steps) on ", args.cases, args.seed, args.max_steps);
+    out.push_str(&versions.iter().map(|(s, v)| format!("{s} {v}")).collect::<Vec<_>>().join(", "));
+    out.push_str("\n\n");
+    out.push_str(&format!("{:>5} {:>5}", "case", "steps"));
+    for (s, _) in versions {
+        out.push_str(&format!("  {s:<22}"));
+    }
+    out.push('\n');
+    for c in &outcome.cases {
+        out.push_str(&format!("{:>5} {:>5}", c.index, c.steps));
+        for (_, v) in &c.verdicts {
+            let cell = match v {
+                Verdict::Diverged(d) => format!("diverged@{}", d.step),
+                other => other.word().to_string(),
+            };
+            out.push_str(&format!("  {cell:<22}"));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    if outcome.findings.is_empty() {
+        out.push_str("no divergences: every walk conformed on every SDK\n");
+    }
+    for (f, w) in outcome.findings.iter().zip(written) {
+        let status = match expectations.expected(&f.sut, &f.class) {
+            Some(e) => format!("expected ({})", e.rule),
+            None => "NEW".to_string(),
+        };
+        out.push_str(&format!("{} {}: {} case(s), {status}\n", f.sut, f.class, f.cases));
+        if let Verdict::Diverged(d) = &f.report.verdict {
+            out.push_str(&format!("  minimal walk: {d}\n"));
+        }
+        out.push_str(&format!("  trace: {}\n", w.path().display()));
+    }
+    let new = outcome.findings.iter().filter(|f| !f.expected).count();
+    out.push_str(&format!(
+        "\nverdict: {}\n",
+        if new == 0 { "ok — no divergence outside the expectations".to_string() } else { format!("{new} new divergence(s): add them to the expectations with their W3C rule, or fix the SDK") }
+    ));
+    out
+}

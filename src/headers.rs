@@ -1,0 +1,253 @@
+//! Concrete headers for the model's abstract header classes.
+//!
+//! The trace-context model speaks of a header that is `valid`, `missing`, or
+//! corrupt by a named W3C invalidity class. A replay against a real SDK needs
+//! bytes: each class maps to a family of concrete header values, made from
+//! the valid header the SDK injected. Which W3C rule decides each member is
+//! not written here by hand: it is what the strict reference in [`crate::w3c`]
+//! says, so a family can never claim a rule the oracle does not apply. Tests
+//! hold every member of an invalidity class to being rejected by the oracle.
+
+use crate::w3c::{self, Level};
+
+/// One concrete incoming carrier: the `traceparent` values and the
+/// `tracestate` values (each header may repeat; an empty list is an absent
+/// header).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Carrier {
+    pub traceparent: Vec<String>,
+    pub tracestate: Vec<String>,
+}
+
+impl Carrier {
+    pub fn new(traceparent: &[&str], tracestate: &[&str]) -> Carrier {
+        Carrier {
+            traceparent: traceparent.iter().map(|s| s.to_string()).collect(),
+            tracestate: tracestate.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// What the strict reference decides for this carrier.
+    pub fn reference(&self) -> w3c::Extracted {
+        let tp: Vec<&str> = self.traceparent.iter().map(String::as_str).collect();
+        let ts: Vec<&str> = self.tracestate.iter().map(String::as_str).collect();
+        w3c::extract(&tp, &ts, Level::Level2)
+    }
+}
+
+/// A member of a family: a label a person can read and the carrier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub label: &'static str,
+    pub carrier: Carrier,
+}
+
+impl Variant {
+    /// The W3C rule the reference applies to this variant.
+    pub fn rule(&self) -> &'static str {
+        self.carrier.reference().trace.rule()
+    }
+}
+
+/// The parts of a valid version-00 traceparent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts {
+    pub trace_id: String,
+    pub parent_id: String,
+    pub flags: String,
+}
+
+impl Parts {
+    /// Splits a valid version-00 traceparent; `None` if it is not one.
+    pub fn of(traceparent: &str) -> Option<Parts> {
+        let tp = w3c::parse_traceparent(traceparent, Level::Level2).ok()?;
+        let header = tp.to_header();
+        let mut fields = header.split('-').skip(1);
+        Some(Parts {
+            trace_id: fields.next()?.to_string(),
+            parent_id: fields.next()?.to_string(),
+            flags: fields.next()?.to_string(),
+        })
+    }
+
+    fn header(&self, version: &str, trace_id: &str, parent_id: &str, flags: &str) -> String {
+        format!("{version}-{trace_id}-{parent_id}-{flags}")
+    }
+
+    fn with_flags(&self, flags: &str) -> String {
+        self.header("00", &self.trace_id, &self.parent_id, flags)
+    }
+}
+
+/// The abstract traceparent classes of the trace-context model.
+pub const MODEL_CLASSES: [&str; 8] =
+    ["UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId", "WrongLength", "IllegalCharacter", "BadFlags", "Duplicated"];
+
+/// The family of a model class (or of one of the further classes the
+/// conformance corpus uses), built around a valid header's parts, with the
+/// tracestate the request carried. The first member is the one a replay uses.
+pub fn family(class: &str, p: &Parts, tracestate: &[&str]) -> Vec<Variant> {
+    let one = |label: &'static str, tp: String| Variant { label, carrier: Carrier::new(&[tp.as_str()], tracestate) };
+    let upper = |s: &str| s.to_ascii_uppercase();
+    let zero_tid = "0".repeat(32);
+    let zero_pid = "0".repeat(16);
+    match class {
+        "UpperCaseHex" => vec![
+            one("upper-case trace-id", p.header("00", &upper(&p.trace_id), &p.parent_id, &p.flags)),
+            one("upper-case parent-id", p.header("00", &p.trace_id, &upper(&p.parent_id), &p.flags)),
+            one("upper-case everything", upper(&p.header("00", &p.trace_id, &p.parent_id, &p.flags))),
+        ],
+        "VersionFF" => vec![
+            one("version ff", p.header("ff", &p.trace_id, &p.parent_id, &p.flags)),
+            one("version FF", p.header("FF", &p.trace_id, &p.parent_id, &p.flags)),
+        ],
+        "ZeroTraceId" => vec![one("all-zero trace-id", p.header("00", &zero_tid, &p.parent_id, &p.flags))],
+        "ZeroParentId" => vec![one("all-zero parent-id", p.header("00", &p.trace_id, &zero_pid, &p.flags))],
+        "WrongLength" => vec![
+            one("trace-id one digit short", p.header("00", &p.trace_id[1..], &p.parent_id, &p.flags)),
+            one("trace-id one digit long", p.header("00", &format!("{}0", p.trace_id), &p.parent_id, &p.flags)),
+            one("parent-id one digit short", p.header("00", &p.trace_id, &p.parent_id[1..], &p.flags)),
+            one("flags one digit", p.header("00", &p.trace_id, &p.parent_id, &p.flags[1..])),
+            one("version one digit", p.header("0", &p.trace_id, &p.parent_id, &p.flags)),
+            one("version 00 with a trailing field", format!("{}-00", p.with_flags(&p.flags))),
+            one("version 00 with a trailing dash", format!("{}-", p.with_flags(&p.flags))),
+        ],
+        "IllegalCharacter" => vec![
+            one("non-hex letter in trace-id", p.header("00", &format!("g{}", &p.trace_id[1..]), &p.parent_id, &p.flags)),
+            one("underscore separator", p.with_flags(&p.flags).replacen('-', "_", 1)),
+            one("plus sign in parent-id", p.header("00", &p.trace_id, &format!("+{}", &p.parent_id[1..]), &p.flags)),
+        ],
+        "BadFlags" => vec![one("flags not hex", p.with_flags("0g")), one("flags upper-case", p.with_flags("0A"))],
+        "FutureVersion" => vec![
+            one("version 01 with a trailing field", format!("{}-what-the-future-holds", p.header("01", &p.trace_id, &p.parent_id, &p.flags))),
+            one("version 01 exactly", p.header("01", &p.trace_id, &p.parent_id, &p.flags)),
+            one("version 01 with junk after the flags", format!("{}.x", p.header("01", &p.trace_id, &p.parent_id, &p.flags))),
+        ],
+        "Whitespace" => vec![
+            one("leading space", format!(" {}", p.with_flags(&p.flags))),
+            one("trailing tab", format!("{}\t", p.with_flags(&p.flags))),
+            one("inner space", p.with_flags(&p.flags).replacen('-', " -", 1)),
+        ],
+        "Duplicated" => {
+            let tp = p.with_flags(&p.flags);
+            vec![Variant {
+                label: "traceparent sent twice",
+                carrier: Carrier { traceparent: vec![tp.clone(), tp], tracestate: tracestate.iter().map(|s| s.to_string()).collect() },
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Tracestate classes: each a family of tracestate values sent beside a
+/// valid traceparent.
+pub fn tracestate_family(class: &str, traceparent: &str) -> Vec<Variant> {
+    let one = |label: &'static str, ts: Vec<String>| Variant {
+        label,
+        carrier: Carrier { traceparent: vec![traceparent.to_string()], tracestate: ts },
+    };
+    let members = |n: usize| (0..n).map(|i| format!("k{i}=v{i}")).collect::<Vec<_>>().join(",");
+    match class {
+        "TooManyMembers" => vec![one("33 members", vec![members(33)]), one("32 members over two fields", vec![members(16), members(16)])],
+        "BadKey" => vec![
+            one("upper-case key", vec!["Rojo=1".into()]),
+            one("key with a space", vec!["ro jo=1".into()]),
+            one("multi-tenant key starting with @", vec!["@rojo=1".into()]),
+            one("multi-tenant key with an upper-case system", vec!["tenant@Rojo=1".into()]),
+            one("key of 257 characters", vec![format!("{}=1", "k".repeat(257))]),
+        ],
+        "BadValue" => vec![
+            one("value with a comma-free equals", vec!["rojo=a=b".into()]),
+            one("value of 257 characters", vec![format!("rojo={}", "v".repeat(257))]),
+            one("value with a tab inside", vec!["rojo=a\tb".into()]),
+        ],
+        "EmptyMembers" => vec![one("empty members between commas", vec!["rojo=1,,,congo=2".into()]), one("empty field", vec![String::new()])],
+        "DuplicateKey" => vec![one("same key twice", vec!["rojo=1,rojo=2".into()])],
+        _ => Vec::new(),
+    }
+}
+
+/// Every traceparent class the corpus covers, model classes first.
+pub const TRACEPARENT_CLASSES: [&str; 10] = [
+    "UpperCaseHex",
+    "VersionFF",
+    "ZeroTraceId",
+    "ZeroParentId",
+    "WrongLength",
+    "IllegalCharacter",
+    "BadFlags",
+    "FutureVersion",
+    "Whitespace",
+    "Duplicated",
+];
+
+pub const TRACESTATE_CLASSES: [&str; 5] = ["TooManyMembers", "BadKey", "BadValue", "EmptyMembers", "DuplicateKey"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::w3c::TraceDecision;
+
+    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    fn parts() -> Parts {
+        Parts::of(VALID).expect("valid")
+    }
+
+    #[test]
+    fn every_member_of_a_model_class_restarts_the_trace_by_the_reference() {
+        for class in MODEL_CLASSES {
+            let members = family(class, &parts(), &["rojo=1"]);
+            assert!(!members.is_empty(), "{class}");
+            for v in members {
+                assert!(
+                    matches!(v.carrier.reference().trace, TraceDecision::Restart(_)),
+                    "{class}: {} ({:?}) must restart",
+                    v.label,
+                    v.carrier.traceparent
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn corpus_classes_are_decided_as_their_names_say() {
+        let continues = |class: &str| {
+            family(class, &parts(), &[]).into_iter().map(|v| (v.label, matches!(v.carrier.reference().trace, TraceDecision::Continue(_)))).collect::<Vec<_>>()
+        };
+        // Invalid by the grammar: every member restarts.
+        for class in ["WrongLength", "IllegalCharacter", "BadFlags", "Duplicated"] {
+            for (label, cont) in continues(class) {
+                assert!(!cont, "{class}: {label} must restart");
+            }
+        }
+        // A future version is read by its version-00 prefix, unless what follows is not `-`.
+        assert_eq!(
+            continues("FutureVersion"),
+            [("version 01 with a trailing field", true), ("version 01 exactly", true), ("version 01 with junk after the flags", false)]
+        );
+        // HTTP strips surrounding whitespace; whitespace inside is an error.
+        assert_eq!(continues("Whitespace"), [("leading space", true), ("trailing tab", true), ("inner space", false)]);
+    }
+
+    #[test]
+    fn each_member_names_the_rule_the_reference_applies() {
+        let v = &family("ZeroTraceId", &parts(), &[])[0];
+        assert_eq!(v.rule(), crate::w3c::parse_traceparent(&v.carrier.traceparent[0], Level::Level2).unwrap_err().rule());
+    }
+
+    #[test]
+    fn tracestate_families_are_discarded_or_cleaned_by_the_reference() {
+        use crate::w3c::{StateDecision, TraceStateOutcome};
+        for class in TRACESTATE_CLASSES {
+            for v in tracestate_family(class, VALID) {
+                let decision = v.carrier.reference().state;
+                let changed = matches!(
+                    decision,
+                    StateDecision::Evaluated(TraceStateOutcome::Discarded(_) | TraceStateOutcome::Cleaned { .. })
+                );
+                assert!(changed, "{class}: {} must not be forwarded unchanged ({decision:?})", v.label);
+            }
+        }
+    }
+}
