@@ -242,7 +242,7 @@ impl Class {
     const CAPACITY: usize = 80;
 
     /// Joins ASCII parts with `/`.
-    fn of(parts: &[&str]) -> Class {
+    pub fn of(parts: &[&str]) -> Class {
         let mut class = Class { len: 0, bytes: [0; Class::CAPACITY] };
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
@@ -570,9 +570,11 @@ impl<'a> Findings<'a, '_> {
             // The reference only ignores a tracestate when the trace restarts.
             StateDecision::Ignored(_) => return,
         };
-        if forwards_as(observed, outcome, self.input.tracestate) {
+        let refuses = |k: &str, v: &str| SdkTraceState::from_key_value([(k, v)]).is_err();
+        let Some((class, rule)) = tracestate_class(observed, outcome, self.input.tracestate, refuses)
+        else {
             return;
-        }
+        };
         let observed_text = || -> Cow<'static, str> {
             if is_empty(observed) {
                 Cow::Borrowed("forwards no tracestate")
@@ -591,8 +593,7 @@ impl<'a> Findings<'a, '_> {
                 }
             }
         };
-        let (kind, detail, rule) = classify_state(observed, outcome, self.input.tracestate);
-        self.push(Class::of(&["tracestate", kind, detail]), rule, observed_text, expected);
+        self.push(class, rule, observed_text, expected);
     }
 
     /// The headers the SDK sent for the context it extracted.
@@ -603,44 +604,12 @@ impl<'a> Findings<'a, '_> {
             parent_id: sdk.span_id().to_bytes(),
             flags: sdk.trace_flags().to_u8() & LEVEL.known_flags(),
         };
-        match sent.traceparent.as_deref() {
-            None => self.push(
-                Class::of(&["inject", "omits", "traceparent"]),
-                continue_rule(),
-                || "sends no traceparent",
-                || format!("send {want}"),
-            ),
-            Some(value) => {
-                let parsed = w3c::parse_traceparent(value, LEVEL);
-                // Exactly 55 characters: no whitespace around the canonical form.
-                if value.len() != V00_LEN || parsed != Ok(want) {
-                    let (class, rule) = match parsed {
-                        Err(error) => {
-                            let (name, field) = traceparent_error_name(&error);
-                            let class = match field {
-                                Some(f) => Class::of(&["inject", "sends-invalid", name, f.name()]),
-                                None => Class::of(&["inject", "sends-invalid", name]),
-                            };
-                            (class, error.rule())
-                        }
-                        Ok(got) => {
-                            let what = if got.version != 0 {
-                                "version"
-                            } else if got.trace_id != want.trace_id {
-                                "trace-id"
-                            } else if got.parent_id != want.parent_id {
-                                "parent-id"
-                            } else if got.flags != want.flags {
-                                "flags"
-                            } else {
-                                "traceparent"
-                            };
-                            (Class::of(&["inject", "differs", what]), continue_rule())
-                        }
-                    };
-                    self.push(class, rule, || format!("sends {value:?}"), || format!("send {want}"));
-                }
-            }
+        if let Some((class, rule)) = inject_traceparent_class(sent.traceparent.as_deref(), &want) {
+            let observed = || match sent.traceparent.as_deref() {
+                None => Cow::Borrowed("sends no traceparent"),
+                Some(value) => Cow::Owned(format!("sends {value:?}")),
+            };
+            self.push(class, rule, observed, || format!("send {want}"));
         }
         // A tracestate that already differed at extraction is not judged
         // again as sent: one difference, one report.
@@ -648,35 +617,168 @@ impl<'a> Findings<'a, '_> {
             return;
         }
         let state = sdk.trace_state();
-        match sent.tracestate.as_deref() {
-            None if !is_empty(state) => self.push(
-                Class::of(&["inject", "omits", "tracestate"]),
-                mutating_rule(),
-                || "sends no tracestate",
-                || format!("send {:?}", state.header()),
-            ),
-            None => {}
-            Some("") if is_empty(state) => self.push(
-                Class::of(&["inject", "sends-empty", "tracestate"]),
-                header_field_values_rule(),
-                || "sends an empty tracestate header",
-                || "send no tracestate header: vendors SHOULD avoid sending empty ones",
-            ),
-            Some(value) => {
-                if !is_header_of(value, state) {
-                    self.push(
-                        Class::of(&["inject", "differs", "tracestate"]),
-                        mutating_rule(),
-                        || format!("sends {value:?}"),
-                        || format!("send {:?} as extracted", state.header()),
-                    );
+        if let Some((class, rule)) = inject_tracestate_class(sent.tracestate.as_deref(), state) {
+            let observed = || match sent.tracestate.as_deref() {
+                None => Cow::Borrowed("sends no tracestate"),
+                Some("") => Cow::Borrowed("sends an empty tracestate header"),
+                Some(value) => Cow::Owned(format!("sends {value:?}")),
+            };
+            let expected = || -> Cow<'static, str> {
+                if is_empty(state) {
+                    Cow::Borrowed("send no tracestate header: vendors SHOULD avoid sending empty ones")
+                } else {
+                    Cow::Owned(format!("send {:?} as extracted", state.header()))
                 }
-            }
+            };
+            self.push(class, rule, observed, expected);
         }
     }
 }
 
-fn continue_rule() -> &'static str {
+/// The class and rule of a `traceparent` a forwarding participant sends
+/// (`sent`, `None` when it sends none) for the context `want`: version 00,
+/// exactly 55 characters, `want`'s ids and the flags its level defines.
+/// `None` when it sends exactly that.
+pub fn inject_traceparent_class(
+    sent: Option<&str>,
+    want: &TraceParent,
+) -> Option<(Class, &'static str)> {
+    let Some(value) = sent else {
+        return Some((Class::of(&["inject", "omits", "traceparent"]), continue_rule()));
+    };
+    let parsed = w3c::parse_traceparent(value, LEVEL);
+    // Exactly 55 characters: no whitespace around the canonical form.
+    if value.len() == V00_LEN && parsed == Ok(*want) {
+        return None;
+    }
+    Some(match parsed {
+        Err(error) => {
+            let (name, field) = traceparent_error_name(&error);
+            let class = match field {
+                Some(f) => Class::of(&["inject", "sends-invalid", name, f.name()]),
+                None => Class::of(&["inject", "sends-invalid", name]),
+            };
+            (class, error.rule())
+        }
+        Ok(got) => {
+            let what = if got.version != 0 {
+                "version"
+            } else if got.trace_id != want.trace_id {
+                "trace-id"
+            } else if got.parent_id != want.parent_id {
+                "parent-id"
+            } else if got.flags != want.flags {
+                "flags"
+            } else {
+                "traceparent"
+            };
+            (Class::of(&["inject", "differs", what]), continue_rule())
+        }
+    })
+}
+
+/// The class and rule of the `tracestate` a forwarding participant sends
+/// (`sent`, `None` when it sends none) for the list it holds: that list
+/// unchanged, and no header at all for an empty one. `None` when it does so.
+pub fn inject_tracestate_class<S: HeldState + ?Sized>(
+    sent: Option<&str>,
+    held: &S,
+) -> Option<(Class, &'static str)> {
+    let held_empty = held.members().next().is_none();
+    match sent {
+        None if !held_empty => {
+            Some((Class::of(&["inject", "omits", "tracestate"]), mutating_rule()))
+        }
+        None => None,
+        Some("") if held_empty => {
+            Some((Class::of(&["inject", "sends-empty", "tracestate"]), header_field_values_rule()))
+        }
+        Some(value) if !held.is_written_as(value) => {
+            Some((Class::of(&["inject", "differs", "tracestate"]), mutating_rule()))
+        }
+        Some(_) => None,
+    }
+}
+
+/// The `tracestate` an SDK holds for a context it extracted, whatever the
+/// SDK's own type: the classification of `tracestate` differences reads it
+/// through this, so the in-process differential and the corpus of
+/// `conform --corpus` (which sees an SDK through the driver protocol) name
+/// the same difference by the same class.
+pub trait HeldState {
+    /// The list-members, left to right.
+    fn members(&self) -> impl Iterator<Item = (&str, &str)>;
+
+    /// Whether `header` is this list written as `key=value,key=value`.
+    fn is_written_as(&self, header: &str) -> bool {
+        fn member<'h>(rest: &'h str, first: bool, key: &str, value: &str) -> Option<&'h str> {
+            let rest = if first { rest } else { rest.strip_prefix(',')? };
+            rest.strip_prefix(key)?.strip_prefix('=')?.strip_prefix(value)
+        }
+        let mut rest = header;
+        for (i, (key, value)) in self.members().enumerate() {
+            match member(rest, i == 0, key, value) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+
+    /// The list as one header value.
+    fn to_header(&self) -> String {
+        let mut header = String::new();
+        for (i, (key, value)) in self.members().enumerate() {
+            if i > 0 {
+                header.push(',');
+            }
+            header.push_str(key);
+            header.push('=');
+            header.push_str(value);
+        }
+        header
+    }
+}
+
+impl HeldState for SdkTraceState {
+    fn members(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.into_iter()
+    }
+
+    fn to_header(&self) -> String {
+        self.header()
+    }
+}
+
+/// A list as an SDK reported it in header form (the driver protocol's
+/// `tracestate` field): members split at `,` and their first `=`, empty ones
+/// skipped, nothing validated — judging it is the classification's job.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportedState(pub Vec<(String, String)>);
+
+impl ReportedState {
+    pub fn parse(header: &str) -> ReportedState {
+        ReportedState(
+            header
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(|m| {
+                    let (k, v) = m.split_once('=').unwrap_or((m, ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect(),
+        )
+    }
+}
+
+impl HeldState for ReportedState {
+    fn members(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// The rule a continued trace's ids and flags follow.
+pub fn continue_rule() -> &'static str {
     TraceDecision::Continue(TraceParent {
         version: 0,
         trace_id: [0; 16],
@@ -686,11 +788,13 @@ fn continue_rule() -> &'static str {
     .rule()
 }
 
-fn mutating_rule() -> &'static str {
+/// The rule that a forwarded `tracestate` is changed only as it allows.
+pub fn mutating_rule() -> &'static str {
     Dropped::DuplicateKey { key: String::new(), member: 0, kept: 0 }.rule()
 }
 
-fn header_field_values_rule() -> &'static str {
+/// The rule on combining, and not sending empty, `tracestate` fields.
+pub fn header_field_values_rule() -> &'static str {
     Dropped::EmptyMember { member: 0 }.rule()
 }
 
@@ -707,21 +811,21 @@ fn describe_context(sc: &SpanContext) -> String {
     )
 }
 
-fn is_empty(state: &SdkTraceState) -> bool {
-    state.into_iter().next().is_none()
+fn is_empty<S: HeldState + ?Sized>(state: &S) -> bool {
+    state.members().next().is_none()
 }
 
-fn same_members<'s>(
-    observed: &'s SdkTraceState,
+fn same_members<'s, S: HeldState + ?Sized>(
+    observed: &'s S,
     expected: impl Iterator<Item = (&'s str, &'s str)>,
 ) -> bool {
-    observed.into_iter().eq(expected)
+    observed.members().eq(expected)
 }
 
 /// Every non-empty list-member of the combined field values, split at its
 /// first `=`, as the reference numbers and trims them. For a list the
 /// reference accepts this is the list with its repeated keys left in.
-fn raw_members<'s>(values: &'s [&'s str]) -> impl Iterator<Item = (&'s str, &'s str)> {
+pub fn raw_members<'s>(values: &'s [&'s str]) -> impl Iterator<Item = (&'s str, &'s str)> {
     values
         .iter()
         .flat_map(|value| value.split(','))
@@ -733,7 +837,11 @@ fn raw_members<'s>(values: &'s [&'s str]) -> impl Iterator<Item = (&'s str, &'s 
 /// Whether the SDK forwards what the reference says a receiver forwards for
 /// `values`: its list, or for a list with repeated keys (Level 2) the list
 /// with the repeats left in, which also conforms.
-fn forwards_as(observed: &SdkTraceState, outcome: &TraceStateOutcome, values: &[&str]) -> bool {
+fn forwards_as<S: HeldState + ?Sized>(
+    observed: &S,
+    outcome: &TraceStateOutcome,
+    values: &[&str],
+) -> bool {
     match outcome {
         TraceStateOutcome::Absent | TraceStateOutcome::Discarded(_) => is_empty(observed),
         TraceStateOutcome::Kept(state) | TraceStateOutcome::Cleaned { state, .. } => {
@@ -746,6 +854,25 @@ fn forwards_as(observed: &SdkTraceState, outcome: &TraceStateOutcome, values: &[
                 ) && same_members(observed, raw_members(values))
         }
     }
+}
+
+/// The class of the difference between the `tracestate` an SDK holds after
+/// extracting `values` (the field values that arrived, beside a `traceparent`
+/// both sides accept) and the reference's `outcome` for them, with the rule
+/// it breaks; `None` when the SDK forwards what the reference does.
+/// `refuses(key, value)` says whether the SDK refuses a list of that one
+/// member: it tells `discards-valid/Key` from `…/Value`.
+pub fn tracestate_class<S: HeldState + ?Sized>(
+    observed: &S,
+    outcome: &TraceStateOutcome,
+    values: &[&str],
+    refuses: impl FnMut(&str, &str) -> bool,
+) -> Option<(Class, &'static str)> {
+    if forwards_as(observed, outcome, values) {
+        return None;
+    }
+    let (kind, detail, rule) = classify_state(observed, outcome, values, refuses);
+    Some((Class::of(&["tracestate", kind, detail]), rule))
 }
 
 /// The kind and detail of a `tracestate` difference, and the rule it breaks.
@@ -763,10 +890,11 @@ fn forwards_as(observed: &SdkTraceState, outcome: &TraceStateOutcome, values: &[
 ///   none, and drops the rest, where the reference forwards them all or
 ///   discards the list.
 /// - `rewrites/<decision>`: the SDK forwards members the input does not hold.
-fn classify_state(
-    observed: &SdkTraceState,
+fn classify_state<S: HeldState + ?Sized>(
+    observed: &S,
     outcome: &TraceStateOutcome,
     values: &[&str],
+    refuses: impl FnMut(&str, &str) -> bool,
 ) -> (&'static str, &'static str, &'static str) {
     let decision = if outcome.state().is_some() { "forward" } else { "discard" };
     if let [first, _, ..] = values
@@ -776,18 +904,18 @@ fn classify_state(
     }
     if !is_empty(observed)
         && let TraceStateOutcome::Discarded(own) =
-            w3c::parse_tracestate(&[&observed.header()], LEVEL)
+            w3c::parse_tracestate(&[&observed.to_header()], LEVEL)
     {
         return ("keeps-invalid", tracestate_error_name(&own), own.rule());
     }
     if is_empty(observed)
-        && let Some((why, rule)) = first_refused_member(values)
+        && let Some((why, rule)) = first_refused_member(values, refuses)
     {
         return ("discards-valid", why, rule);
     }
     let list_rule = TraceStateError::TooManyMembers { count: 0 }.rule();
     let mut members = raw_members(values);
-    let is_prefix = observed.into_iter().all(|m| members.next() == Some(m));
+    let is_prefix = observed.members().all(|m| members.next() == Some(m));
     if is_prefix {
         ("truncates", decision, list_rule)
     } else {
@@ -798,10 +926,12 @@ fn classify_state(
 /// For a list the SDK discards: the first member the SDK refuses on its own,
 /// named `Key` or `Value` and prefixed `Level1` when the reference at Level 1
 /// refuses the member too, with the Level 2 rule that makes it valid.
-fn first_refused_member(values: &[&str]) -> Option<(&'static str, &'static str)> {
-    let (key, value) =
-        raw_members(values).find(|&(k, v)| SdkTraceState::from_key_value([(k, v)]).is_err())?;
-    let key_refused = SdkTraceState::from_key_value([(key, "v")]).is_err();
+fn first_refused_member(
+    values: &[&str],
+    mut refuses: impl FnMut(&str, &str) -> bool,
+) -> Option<(&'static str, &'static str)> {
+    let (key, value) = raw_members(values).find(|&(k, v)| refuses(k, v))?;
+    let key_refused = refuses(key, "v");
     let member = format!("{key}={value}");
     let level1_refuses = matches!(
         w3c::parse_tracestate(&[&member], Level::Level1),
@@ -816,7 +946,7 @@ fn first_refused_member(values: &[&str]) -> Option<(&'static str, &'static str)>
 }
 
 /// The variant name of a `tracestate` error.
-fn tracestate_error_name(error: &TraceStateError) -> &'static str {
+pub fn tracestate_error_name(error: &TraceStateError) -> &'static str {
     match error {
         TraceStateError::MissingEquals { .. } => "MissingEquals",
         TraceStateError::EmptyKey { .. } => "EmptyKey",
@@ -834,26 +964,9 @@ fn tracestate_error_name(error: &TraceStateError) -> &'static str {
     }
 }
 
-/// Whether `header` is `state` written as `key=value,key=value`, checked
-/// piece by piece so that nothing is allocated.
-fn is_header_of(header: &str, state: &SdkTraceState) -> bool {
-    fn member<'h>(rest: &'h str, first: bool, key: &str, value: &str) -> Option<&'h str> {
-        let rest = if first { rest } else { rest.strip_prefix(',')? };
-        rest.strip_prefix(key)?.strip_prefix('=')?.strip_prefix(value)
-    }
-    let mut rest = header;
-    for (i, (key, value)) in state.into_iter().enumerate() {
-        match member(rest, i == 0, key, value) {
-            Some(r) => rest = r,
-            None => return false,
-        }
-    }
-    rest.is_empty()
-}
-
 /// The variant name of a `traceparent` error, and the field for the rules
 /// that apply per field.
-fn traceparent_error_name(error: &TraceParentError) -> (&'static str, Option<Field>) {
+pub fn traceparent_error_name(error: &TraceParentError) -> (&'static str, Option<Field>) {
     match error {
         TraceParentError::WrongLength { .. } => ("WrongLength", None),
         TraceParentError::FutureVersionTooShort { .. } => ("FutureVersionTooShort", None),
@@ -920,11 +1033,14 @@ mod tests {
     }
 
     #[test]
-    fn is_header_of_matches_exactly() {
+    fn is_written_as_matches_exactly() {
         let state = SdkTraceState::from_key_value([("a", "1"), ("b", "2")]).expect("valid");
-        assert!(is_header_of("a=1,b=2", &state));
-        assert!(!is_header_of("a=1,b=2,", &state));
-        assert!(!is_header_of("a=1", &state));
-        assert!(is_header_of("", &SdkTraceState::default()));
+        assert!(state.is_written_as("a=1,b=2"));
+        assert!(!state.is_written_as("a=1,b=2,"));
+        assert!(!state.is_written_as("a=1"));
+        assert!(SdkTraceState::default().is_written_as(""));
+        let reported = ReportedState::parse("a=1,b=2");
+        assert!(reported.is_written_as("a=1,b=2"));
+        assert_eq!(reported.to_header(), "a=1,b=2");
     }
 }

@@ -103,6 +103,9 @@ pub enum Error {
     Spec(Diagnostic),
     /// A trace file is corrupt, truncated or does not fit its model.
     Trace(Diagnostic),
+    /// A corpus of `conform --corpus` cannot be read, or one of its files is
+    /// not an incoming carrier.
+    Corpus(Diagnostic),
     /// A trace written by a newer tracewright.
     TraceVersion { file: PathBuf, found: u64, supported: u64 },
     /// Reading or writing a file failed.
@@ -120,6 +123,7 @@ impl Error {
             Error::UnknownSpec { .. }
             | Error::Spec(_)
             | Error::Trace(_)
+            | Error::Corpus(_)
             | Error::TraceVersion { .. }
             | Error::Io { .. }
             | Error::Usage { .. }
@@ -152,7 +156,7 @@ impl Error {
                     "name a spec above, or give the path of a .tla or .cfg file".to_string(),
                 );
             }
-            Error::Spec(d) | Error::Trace(d) => {
+            Error::Spec(d) | Error::Trace(d) | Error::Corpus(d) => {
                 evidence.clone_from(&d.evidence);
                 hint.clone_from(&d.hint);
             }
@@ -190,7 +194,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::UnknownSpec { name, .. } => write!(f, "no spec named `{name}`"),
-            Error::Spec(d) | Error::Trace(d) => write!(f, "{}: {}", d.location, d.headline),
+            Error::Spec(d) | Error::Trace(d) | Error::Corpus(d) => write!(f, "{}: {}", d.location, d.headline),
             Error::TraceVersion { file, .. } => {
                 write!(f, "{}: trace format is newer than this tracewright", file.display())
             }

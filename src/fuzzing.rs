@@ -4,6 +4,8 @@
 //! calls into these functions, and `tests/` replays every committed fuzz
 //! regression through the same functions, so no fuzz body is ever copied.
 
+pub mod model_actions;
+
 use std::path::Path;
 
 use crate::spec::cfg::Cfg;
@@ -39,6 +41,31 @@ pub fn trace(data: &[u8]) {
     let _ = model.replay(&doc, path);
     let _ = model.show(&doc, path, false);
     let _ = model.show(&doc, path, true);
+}
+
+/// A walk of the trace-context model run in lockstep on the model and on the
+/// in-process Rust SDK, judged step by step and by the span oracle
+/// ([`model_actions`] has the input format). Panics on a divergence whose
+/// class `conformance/expectations.json` does not accept for sut `rust`, or
+/// when the oracle judges the SDK's exported spans otherwise than the
+/// model's.
+pub fn model_actions(data: &[u8]) {
+    // A static, not a thread local: the SDK's provider must outlive the
+    // thread-local storage its shutdown uses, and a static is never dropped.
+    static TARGET: std::sync::OnceLock<std::sync::Mutex<model_actions::Target>> = std::sync::OnceLock::new();
+    let harness = harness();
+    let expected = |class: &str| harness.expectations.expected(crate::differential::SUT, class).is_some();
+    let target = TARGET.get_or_init(|| std::sync::Mutex::new(model_actions::Target::new()));
+    // A panic while the lock is held is a finding already reported; the
+    // target stays usable for the tests that replay seeds after one.
+    let outcome = target.lock().unwrap_or_else(std::sync::PoisonError::into_inner).run(data, &expected);
+    if let model_actions::Outcome::Finding(what) = outcome {
+        panic!(
+            "model_actions: {what}\n  (hint: `tracewright fuzz-seeds` documents the input format; \
+             minimise with `cargo fuzz tmin model_actions INPUT` and commit it under \
+             fuzz/regressions/model_actions/)"
+        );
+    }
 }
 
 /// The W3C propagators, differentially: one carrier built from `data`, judged

@@ -88,7 +88,17 @@ pub const MODEL_CLASSES: [&str; 8] =
 /// tracestate the request carried. The first member is the one a replay uses.
 pub fn family(class: &str, p: &Parts, tracestate: &[&str]) -> Vec<Variant> {
     let one = |label: &'static str, tp: String| Variant { label, carrier: Carrier::new(&[tp.as_str()], tracestate) };
-    let upper = |s: &str| s.to_ascii_uppercase();
+    // Upper case, and at least one upper-case letter: an id of digits only
+    // (one in about 1,800 random parent-ids) is the same in either case, so
+    // its last digit becomes `A` to keep the member invalid.
+    let upper = |s: &str| {
+        let mut up = s.to_ascii_uppercase();
+        if !up.bytes().any(|b| b.is_ascii_uppercase()) {
+            up.pop();
+            up.push('A');
+        }
+        up
+    };
     let zero_tid = "0".repeat(32);
     let zero_pid = "0".repeat(16);
     match class {
@@ -206,6 +216,19 @@ mod tests {
                     v.label,
                     v.carrier.traceparent
                 );
+            }
+        }
+    }
+
+    /// Ids of decimal digits only are the same in upper case: the member
+    /// must still be invalid (found by the model_actions fuzzer, whose Rust
+    /// SDK drew parent-id 1527390118027757).
+    #[test]
+    fn members_stay_invalid_for_ids_without_hex_letters() {
+        let digits = Parts::of("00-12345678901234567890123456789012-1527390118027757-01").expect("valid");
+        for class in MODEL_CLASSES {
+            for v in family(class, &digits, &[]) {
+                assert!(matches!(v.carrier.reference().trace, TraceDecision::Restart(_)), "{class}: {} ({:?}) must restart", v.label, v.carrier.traceparent);
             }
         }
     }

@@ -1,15 +1,20 @@
 //! `tracewright conform --sut rust,python,js,go [--cases N] [--seed S]`
+//! `tracewright conform --corpus DIR --sut rust,python,js,go`
 //!
 //! Walks the trace-context model at random, runs each walk on every SDK, and
 //! prints case × SDK → verdict. Every divergence is shrunk to a minimal walk
-//! and written to the traces directory. Divergences listed in the
-//! expectations file are accepted and understood; any other fails the run.
+//! and written to the traces directory. With `--corpus`, runs the concrete
+//! carriers of a corpus directory instead (see
+//! [`crate::conformance::corpus`]) and prints the disagreement table; no
+//! trace is written. Divergences listed in the expectations file are accepted
+//! and understood; any other fails the run.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::replay::project_root;
+use crate::conformance::corpus;
 use crate::conformance::walks::{self, Subject};
 use crate::conformance::Verdict;
 use crate::engine;
@@ -46,6 +51,11 @@ pub struct ConformArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
     pub format: super::check::Format,
+    /// Run the incoming carriers of this directory (one `*.json` file per
+    /// case: `{"traceparent": ["…"], "tracestate": ["…", "…"]}`) instead of
+    /// random walks; the walk options are then unused.
+    #[arg(long, value_name = "DIR")]
+    pub corpus: Option<PathBuf>,
 }
 
 fn in_project(path: &Path) -> PathBuf {
@@ -53,6 +63,9 @@ fn in_project(path: &Path) -> PathBuf {
 }
 
 pub fn run(args: ConformArgs) -> Result<ExitCode> {
+    if let Some(dir) = &args.corpus {
+        return run_corpus(&args, dir);
+    }
     if args.cases == 0 {
         return Err(Error::usage("--cases must be at least 1", None));
     }
@@ -120,6 +133,40 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
         _ => {
             print!("{}", render(&args, &versions, &outcome, &written, &expectations));
         }
+    }
+    Ok(exit)
+}
+
+/// `--corpus DIR`: everything is read and checked before any SDK starts, so
+/// bad input exits 2 with nothing run.
+fn run_corpus(args: &ConformArgs, dir: &Path) -> Result<ExitCode> {
+    let kinds = args.sut.iter().map(|s| s.parse::<SdkKind>()).collect::<Result<Vec<_>>>()?;
+    let dir = in_project(dir);
+    let cases = corpus::load(&dir)?;
+    let expectations = Expectations::load(&in_project(&args.expectations))?;
+    let root = project_root();
+    let mut subjects = Vec::new();
+    for kind in kinds {
+        let mut sdk = sut::open(kind, &root)?;
+        let version = sdk.hello()?.sdk_version;
+        subjects.push(corpus::Subject { name: kind.name().to_string(), version, sdk });
+    }
+    let expected = |sut: &str, class: &str| expectations.expected(sut, class).is_some();
+    let outcome = corpus::run(&cases, &mut subjects, &expected);
+    for s in &mut subjects {
+        let _ = s.sdk.shutdown();
+    }
+    let outcome = outcome?;
+    let versions: Vec<(String, String)> = subjects.iter().map(|s| (s.name.clone(), s.version.clone())).collect();
+    let exit = if outcome.new_count() == 0 { ExitCode::Ok } else { ExitCode::Unexpected };
+    let shown = args.corpus.as_deref().unwrap_or(&dir);
+    match args.format {
+        super::check::Format::Human => print!("{}", corpus::render_human(shown, &versions, &outcome)),
+        super::check::Format::Json => {
+            let doc = corpus::render_json(shown, &versions, &outcome, exit.code());
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        super::check::Format::Junit => print!("{}", corpus::render_junit(&outcome, &versions)),
     }
     Ok(exit)
 }

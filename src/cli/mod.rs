@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod check;
 pub mod conform;
+pub mod fuzz_seeds;
 mod progress;
 pub mod replay;
 pub mod show;
@@ -38,6 +39,8 @@ pub enum Command {
     Conform(conform::ConformArgs),
     /// Judge the span invariants over recorded OTLP JSON spans.
     Audit(audit::AuditArgs),
+    /// Write every trace-context trace as a seed for the model_actions fuzz target.
+    FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
 }
 
 /// Runs a parsed command line; the error, if any, is an expected failure.
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Conform(args) => conform::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::FuzzSeeds(args) => fuzz_seeds::run(args),
     }
 }

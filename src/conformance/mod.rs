@@ -16,6 +16,7 @@
 //! Steps the system under test takes no part in (a collector crash, for an
 //! SDK) are the environment's and are taken as the model says.
 
+pub mod corpus;
 pub mod trace_context;
 pub mod walks;
 

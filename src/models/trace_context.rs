@@ -221,7 +221,7 @@ impl State {
         &self.msgs[m as usize - 1]
     }
 
-    fn handles(&self) -> impl Iterator<Item = Id> + '_ {
+    pub fn handles(&self) -> impl Iterator<Item = Id> + '_ {
         1..=self.spans.len() as Id
     }
 
@@ -286,6 +286,11 @@ impl TraceContext {
 
     pub fn bug(&self, name: &str) -> bool {
         self.bugs.contains(name)
+    }
+
+    /// Whether the config seeds a bug in the model (`Bugs` is not empty).
+    pub fn seeds_a_bug(&self) -> bool {
+        !self.bugs.is_empty()
     }
 
     pub fn service(&self, svc: Svc) -> &str {

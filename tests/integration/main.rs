@@ -2,6 +2,7 @@
 
 mod checker;
 mod cli;
+mod corpus;
 mod differential;
 mod drivers;
 mod fuzz_regressions;

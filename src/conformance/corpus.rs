@@ -1,0 +1,760 @@
+//! `conform --corpus`: concrete incoming carriers, one per file, run through
+//! every SDK and held against the strict reference ([`crate::w3c`]).
+//!
+//! For each case and SDK the SDK extracts the carrier, starts a child span
+//! under what it extracted, injects the child's headers, ends the child (so
+//! that a sampled child's exported parent can be read back) and extracts what
+//! it injected once more. What it did is an [`Observation`]; where it differs
+//! from what the reference decides, the difference is named by the classes of
+//! [`crate::differential`], computed by the same functions
+//! ([`differential::tracestate_class`], [`differential::inject_traceparent_class`],
+//! …), so that one entry of `conformance/expectations.json` covers a finding
+//! of the fuzzers, of the random walks and of the corpus alike.
+//!
+//! Two things the in-process differential sees are out of the protocol's
+//! reach, so the corpus judges them through the child instead: the full
+//! flags of the extracted context (the protocol reports `sampled` only; the
+//! random flag is read from the child's `traceparent`), and the headers for
+//! the extracted context itself (the protocol injects spans, not contexts;
+//! the child carries the extracted `tracestate` unchanged, so its headers
+//! show what the SDK forwards).
+//!
+//! # Case file format
+//!
+//! A corpus is a directory; each `*.json` file in it is one case, run in the
+//! order of the file names:
+//!
+//! ```json
+//! {"traceparent": ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"],
+//!  "tracestate": ["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE"]}
+//! ```
+//!
+//! Each key holds the header's field values in arrival order (a header field
+//! may repeat); a missing key, like an empty list, is an absent header. No
+//! other key is allowed. Other files in the directory are not read.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::differential::{self, Class, HeldState, ReportedState};
+use crate::error::{Diagnostic, Error, Location, Result};
+use crate::headers::Carrier;
+use crate::sut::{self, Sdk, SamplerKind, ServiceConfig, StartSpan};
+use crate::w3c::{
+    self, FLAG_RANDOM, FLAG_SAMPLED, Ignored, StateDecision, TraceDecision,
+    TraceParent, TraceStateOutcome,
+};
+
+/// The one service every case runs in. Parent-based, so that a continued
+/// trace's child is sampled as its parent says, and a new trace's root is.
+pub const SERVICE: &str = "corpus";
+
+/// The `traceparent` beside which a single `tracestate` member is offered to
+/// an SDK, to learn whether it refuses that member on its own.
+const PROBE_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// One file of a corpus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    /// The file name, which names the case in reports.
+    pub name: String,
+    pub carrier: Carrier,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    #[serde(default)]
+    traceparent: Vec<String>,
+    #[serde(default)]
+    tracestate: Vec<String>,
+}
+
+const SHAPE: &str = "{\"traceparent\": [\"…\"], \"tracestate\": [\"…\", \"…\"]}: lists of field values, a missing key for an absent header";
+
+/// Reads every `*.json` file of `dir`, sorted by name. Nothing is run unless
+/// every file is a carrier.
+pub fn load(dir: &Path) -> Result<Vec<Case>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read the corpus directory", e))?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, "read the corpus directory", e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(Error::Corpus(
+            Diagnostic::new(Location::file(dir), "the corpus holds no case")
+                .evidence("expected", "*.json files, one incoming carrier each")
+                .hint(format!("write files of the form {SHAPE}")),
+        ));
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read the corpus case", e))?;
+            let carrier = parse_case(&path, &text)?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            Ok(Case { name, carrier })
+        })
+        .collect()
+}
+
+/// Reads one case file's text (`path` is for messages only).
+pub fn parse_case(path: &Path, text: &str) -> Result<Carrier> {
+    let file: CaseFile = serde_json::from_str(text).map_err(|e| {
+        let headline = if e.is_eof() {
+            "corpus case is truncated"
+        } else if e.is_syntax() {
+            "corpus case is not valid JSON"
+        } else {
+            "corpus case is not an incoming carrier"
+        };
+        Error::Corpus(
+            Diagnostic::new(Location::at(path, e.line().max(1)), headline)
+                .evidence("parser", e.to_string())
+                .evidence("expected", SHAPE)
+                .hint("fix or remove the file; see `tracewright conform --help` and README.md"),
+        )
+    })?;
+    Ok(Carrier { traceparent: file.traceparent, tracestate: file.tracestate })
+}
+
+/// What the strict reference decides for a case, in words, with the rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reference {
+    /// `continue` or `restart`.
+    pub trace: &'static str,
+    /// The parent the trace continues under, or why it restarts.
+    pub trace_detail: String,
+    pub trace_rule: &'static str,
+    /// `absent`, `kept`, `cleaned`, `discarded` or `ignored`.
+    pub tracestate: &'static str,
+    /// The list forwarded, or why none is.
+    pub tracestate_detail: String,
+    pub tracestate_rule: &'static str,
+}
+
+impl Reference {
+    fn of(decision: &w3c::Extracted) -> Reference {
+        let (trace, trace_detail) = match &decision.trace {
+            TraceDecision::Continue(parent) => ("continue", parent.to_string()),
+            TraceDecision::Restart(cause) => ("restart", cause.to_string()),
+        };
+        let (tracestate, tracestate_detail) = match &decision.state {
+            StateDecision::Evaluated(TraceStateOutcome::Absent) => ("absent", String::new()),
+            StateDecision::Evaluated(TraceStateOutcome::Kept(state)) => ("kept", state.to_header()),
+            StateDecision::Evaluated(TraceStateOutcome::Cleaned { state, dropped }) => (
+                "cleaned",
+                format!(
+                    "{} (dropped: {})",
+                    state.to_header(),
+                    dropped.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                ),
+            ),
+            StateDecision::Evaluated(TraceStateOutcome::Discarded(error)) => ("discarded", error.to_string()),
+            StateDecision::Ignored(Ignored::NoTraceParent) => ("ignored", "no traceparent arrived".into()),
+            StateDecision::Ignored(Ignored::TraceParentRejected) => ("ignored", "the traceparent was rejected".into()),
+        };
+        Reference {
+            trace,
+            trace_detail,
+            trace_rule: decision.trace.rule(),
+            tracestate,
+            tracestate_detail,
+            tracestate_rule: decision.state.rule(),
+        }
+    }
+
+    /// `continue, kept` and the like: the table's cell.
+    pub fn short(&self) -> String {
+        format!("{}, {}", self.trace, self.tracestate)
+    }
+}
+
+/// What one SDK did with one case, as the driver protocol reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Observation {
+    /// Whether the SDK extracted a valid remote context: it continues the trace.
+    pub continued: bool,
+    /// The extracted context's trace id and span id (the child's remote
+    /// parent); all zeros when nothing valid was extracted.
+    pub trace_id: String,
+    pub parent_id: String,
+    pub sampled: bool,
+    /// The `tracestate` the SDK holds for the extracted context.
+    pub tracestate: String,
+    /// Whether the driver joined repeated field values with `,`.
+    pub joined: bool,
+    pub child: Child,
+    /// The headers the SDK injects for the child; `None` for a header it does
+    /// not write.
+    pub injected_traceparent: Option<String>,
+    pub injected_tracestate: Option<String>,
+    /// What the SDK extracts from its own injected headers.
+    pub round_trip: RoundTrip,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Child {
+    pub trace_id: String,
+    pub span_id: String,
+    pub sampled: bool,
+    pub tracestate: String,
+    /// The parent span id of the exported child; `None` when the child was
+    /// not exported (unsampled), `""` for a root.
+    pub exported_parent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RoundTrip {
+    pub valid: bool,
+    pub trace_id: String,
+    pub span_id: String,
+    pub sampled: bool,
+    pub tracestate: String,
+}
+
+impl fmt::Display for Observation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.continued {
+            write!(f, "continues trace {} under parent {}, sampled={}", self.trace_id, self.parent_id, self.sampled)?;
+        } else {
+            f.write_str("restarts")?;
+        }
+        write!(f, "; holds tracestate {:?}", self.tracestate)?;
+        write!(f, "; child {}/{} sampled={}", self.child.trace_id, self.child.span_id, self.child.sampled)?;
+        if let Some(parent) = &self.child.exported_parent {
+            write!(f, " exported with parent {parent:?}")?;
+        }
+        match &self.injected_traceparent {
+            Some(v) => write!(f, "; injects traceparent {v:?}")?,
+            None => f.write_str("; injects no traceparent")?,
+        }
+        match &self.injected_tracestate {
+            Some(v) => write!(f, ", tracestate {v:?}"),
+            None => f.write_str(", no tracestate"),
+        }
+    }
+}
+
+/// Prepares `sdk` for a corpus run: one parent-based, always-on service.
+pub fn configure(sdk: &mut dyn Sdk) -> Result<()> {
+    sdk.configure(&[ServiceConfig::new(SERVICE, SamplerKind::ParentbasedAlwaysOn)])
+}
+
+fn protocol_carrier(traceparent: &[String], tracestate: &[String]) -> sut::Carrier {
+    let mut map = sut::Carrier::new();
+    if !traceparent.is_empty() {
+        map.insert("traceparent".into(), traceparent.to_vec());
+    }
+    if !tracestate.is_empty() {
+        map.insert("tracestate".into(), tracestate.to_vec());
+    }
+    map
+}
+
+/// Runs one carrier through `sdk` (configured by [`configure`]).
+pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
+    sdk.reset()?;
+    let extract = |c: sut::Carrier| sut::Extract { service: SERVICE.into(), carrier: c };
+    let ext = sdk.extract(&extract(protocol_carrier(&carrier.traceparent, &carrier.tracestate)))?;
+    let child = sdk.start_span(&StartSpan { service: SERVICE.into(), name: "child".into(), parent: Some(ext.context.clone()) })?;
+    let injected = sdk.inject(&sut::Inject { service: SERVICE.into(), span: child.span.clone() })?;
+    sdk.end_span(&child.span)?;
+    let exported_parent = sdk
+        .spans()?
+        .into_iter()
+        .find(|s| s.span_id == child.span_id && s.trace_id == child.trace_id)
+        .map(|s| s.parent_span_id);
+    let injected_traceparent = injected.carrier.get("traceparent").cloned();
+    let injected_tracestate = injected.carrier.get("tracestate").cloned();
+    let again = sdk.extract(&extract(protocol_carrier(
+        injected_traceparent.as_slice(),
+        injected_tracestate.as_slice(),
+    )))?;
+    Ok(Observation {
+        continued: ext.valid,
+        trace_id: ext.trace_id,
+        parent_id: ext.span_id,
+        sampled: ext.sampled,
+        tracestate: ext.tracestate,
+        joined: ext.joined,
+        child: Child {
+            trace_id: child.trace_id,
+            span_id: child.span_id,
+            sampled: child.sampled,
+            tracestate: child.tracestate,
+            exported_parent,
+        },
+        injected_traceparent,
+        injected_tracestate,
+        round_trip: RoundTrip {
+            valid: again.valid,
+            trace_id: again.trace_id,
+            span_id: again.span_id,
+            sampled: again.sampled,
+            tracestate: again.tracestate,
+        },
+    })
+}
+
+/// Whether `sdk` refuses a `tracestate` of the one member `key=value`.
+pub fn refuses_member(sdk: &mut dyn Sdk, key: &str, value: &str) -> Result<bool> {
+    sdk.reset()?;
+    let carrier = protocol_carrier(&[PROBE_TRACEPARENT.to_string()], &[format!("{key}={value}")]);
+    let ext = sdk.extract(&sut::Extract { service: SERVICE.into(), carrier })?;
+    Ok(ext.tracestate.is_empty())
+}
+
+/// One disagreement of an SDK with the reference on a case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub class: String,
+    pub rule: &'static str,
+}
+
+fn hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Names every difference between what the reference decides for `carrier`
+/// and what the SDK did (`seen`), in the order of the stages: extraction,
+/// injection, round trip. `refuses(key, value)` asks the SDK whether it
+/// refuses a list of that one member (see [`refuses_member`]).
+pub fn classify(
+    carrier: &Carrier,
+    seen: &Observation,
+    mut refuses: impl FnMut(&str, &str) -> bool,
+) -> Vec<Finding> {
+    let reference = carrier.reference();
+    let mut found = Vec::new();
+    let mut push = |class: Class, rule: &'static str| found.push(Finding { class: class.to_string(), rule });
+    let tracestate: Vec<&str> = carrier.tracestate.iter().map(String::as_str).collect();
+    let held = ReportedState::parse(&seen.tracestate);
+    let injected_flags = seen
+        .injected_traceparent
+        .as_deref()
+        .and_then(|v| w3c::parse_traceparent(v, differential::LEVEL).ok())
+        .map(|tp| tp.flags);
+    let mut state_differed = false;
+
+    match (&reference.trace, seen.continued) {
+        (TraceDecision::Restart(_), false) => {}
+        (TraceDecision::Restart(cause), true) => push(differential::accepts_invalid_class(cause), cause.rule()),
+        (TraceDecision::Continue(parent), false) => {
+            push(differential::rejects_valid_class(parent), differential::continue_rule());
+        }
+        (TraceDecision::Continue(parent), true) => {
+            let trace_id = to_hex(&parent.trace_id);
+            let parent_id = to_hex(&parent.parent_id);
+            let random = |flags: u8| flags & FLAG_RANDOM & differential::LEVEL.known_flags();
+            let checks = [
+                ("trace-id", seen.trace_id == trace_id && seen.child.trace_id == trace_id),
+                (
+                    "parent-id",
+                    seen.parent_id == parent_id
+                        && seen.child.exported_parent.as_ref().is_none_or(|p| *p == parent_id),
+                ),
+                ("sampled-flag", seen.sampled == parent.sampled()),
+                ("random-flag", injected_flags.is_none_or(|f| random(f) == random(parent.flags))),
+            ];
+            for (what, same) in checks {
+                if !same {
+                    push(Class::of(&["traceparent", "differs", what]), differential::continue_rule());
+                }
+            }
+            if let StateDecision::Evaluated(outcome) = &reference.state
+                && let Some((class, rule)) = differential::tracestate_class(&held, outcome, &tracestate, &mut refuses)
+            {
+                state_differed = true;
+                push(class, rule);
+            }
+        }
+    }
+
+    // The child's headers: its own ids, its sampled flag, and the random
+    // flag as it carries it (a lost one is reported above, once).
+    if let (Some(trace_id), Some(parent_id)) = (hex::<16>(&seen.child.trace_id), hex::<8>(&seen.child.span_id)) {
+        let flags = (u8::from(seen.child.sampled) * FLAG_SAMPLED) | (injected_flags.unwrap_or(0) & FLAG_RANDOM);
+        let want = TraceParent { version: 0, trace_id, parent_id, flags };
+        if let Some((class, rule)) = differential::inject_traceparent_class(seen.injected_traceparent.as_deref(), &want) {
+            push(class, rule);
+        }
+    }
+    if !state_differed
+        && let Some((class, rule)) = differential::inject_tracestate_class(seen.injected_tracestate.as_deref(), &held)
+    {
+        push(class, rule);
+    }
+
+    let back = &seen.round_trip;
+    let what = if !back.valid {
+        Some("context")
+    } else if back.trace_id != seen.child.trace_id {
+        Some("trace-id")
+    } else if back.span_id != seen.child.span_id {
+        Some("parent-id")
+    } else if back.sampled != seen.child.sampled {
+        Some("flags")
+    } else if !ReportedState::parse(&back.tracestate).members().eq(ReportedState::parse(&seen.child.tracestate).members()) {
+        Some("tracestate")
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        let rule = if what == "tracestate" { differential::mutating_rule() } else { differential::continue_rule() };
+        push(Class::of(&["roundtrip", "unstable", what]), rule);
+    }
+    found
+}
+
+/// One SDK under test in a corpus run.
+pub struct Subject {
+    pub name: String,
+    pub version: String,
+    pub sdk: Box<dyn Sdk>,
+}
+
+/// A case's result on one SDK.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SdkResult {
+    pub sut: String,
+    pub observation: Observation,
+    /// Each with whether the expectations list it.
+    pub findings: Vec<(Finding, bool)>,
+}
+
+/// A case's results on every SDK.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseOutcome {
+    pub case: Case,
+    pub reference: Reference,
+    pub results: Vec<SdkResult>,
+}
+
+/// A `(sut, class)` the run found, over all cases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    pub sut: String,
+    pub class: String,
+    pub rule: &'static str,
+    pub expected: bool,
+    /// The cases showing it, by file name.
+    pub cases: Vec<String>,
+}
+
+pub struct Outcome {
+    pub cases: Vec<CaseOutcome>,
+    /// Sorted by SUT (in `--sut` order), then class.
+    pub divergences: Vec<Divergence>,
+}
+
+impl Outcome {
+    pub fn new_count(&self) -> usize {
+        self.divergences.iter().filter(|d| !d.expected).count()
+    }
+}
+
+/// Runs every case on every subject. `expected(sut, class)` says which
+/// divergences are accepted and understood.
+pub fn run(cases: &[Case], subjects: &mut [Subject], expected: &dyn Fn(&str, &str) -> bool) -> Result<Outcome> {
+    for s in subjects.iter_mut() {
+        configure(s.sdk.as_mut())?;
+    }
+    let mut outcomes = Vec::new();
+    let mut by_key: BTreeMap<(usize, String), Divergence> = BTreeMap::new();
+    for case in cases {
+        let reference = Reference::of(&case.carrier.reference());
+        let mut results = Vec::new();
+        for (index, subject) in subjects.iter_mut().enumerate() {
+            let observation = observe(subject.sdk.as_mut(), &case.carrier)?;
+            let mut probe_error = None;
+            let sdk = subject.sdk.as_mut();
+            let findings = classify(&case.carrier, &observation, |k, v| {
+                refuses_member(sdk, k, v).unwrap_or_else(|e| {
+                    probe_error.get_or_insert(e);
+                    false
+                })
+            });
+            if let Some(e) = probe_error {
+                return Err(e);
+            }
+            let findings: Vec<(Finding, bool)> = findings
+                .into_iter()
+                .map(|f| {
+                    let listed = expected(&subject.name, &f.class);
+                    let d = by_key.entry((index, f.class.clone())).or_insert_with(|| Divergence {
+                        sut: subject.name.clone(),
+                        class: f.class.clone(),
+                        rule: f.rule,
+                        expected: listed,
+                        cases: Vec::new(),
+                    });
+                    if d.cases.last() != Some(&case.name) {
+                        d.cases.push(case.name.clone());
+                    }
+                    (f, listed)
+                })
+                .collect();
+            results.push(SdkResult { sut: subject.name.clone(), observation, findings });
+        }
+        outcomes.push(CaseOutcome { case: case.clone(), reference, results });
+    }
+    Ok(Outcome { cases: outcomes, divergences: by_key.into_values().collect() })
+}
+
+/// The word for a case's result on one SDK: `ok`, `expected` (every
+/// disagreement is listed) or `NEW`.
+pub fn status(result: &SdkResult) -> &'static str {
+    if result.findings.is_empty() {
+        "ok"
+    } else if result.findings.iter().all(|(_, listed)| *listed) {
+        "expected"
+    } else {
+        "NEW"
+    }
+}
+
+fn field_lines(carrier: &Carrier) -> Vec<String> {
+    let lines: Vec<String> = carrier
+        .traceparent
+        .iter()
+        .map(|v| format!("traceparent: {v:?}"))
+        .chain(carrier.tracestate.iter().map(|v| format!("tracestate: {v:?}")))
+        .collect();
+    if lines.is_empty() { vec!["(no header)".to_string()] } else { lines }
+}
+
+/// The report for people: a case × SDK table, the differing cases in
+/// detail, and the divergences per SDK.
+pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome) -> String {
+    let mut out = format!("conform: corpus {} ({} cases) on ", dir.display(), outcome.cases.len());
+    out.push_str(&subjects.iter().map(|(s, v)| format!("{s} {v}")).collect::<Vec<_>>().join(", "));
+    out.push_str("\n\n");
+    let width = outcome.cases.iter().map(|c| c.case.name.len()).max().unwrap_or(4).max(4);
+    out.push_str(&format!("{:<width$}  {:<20}", "case", "reference"));
+    for (s, _) in subjects {
+        out.push_str(&format!("  {s:<8}"));
+    }
+    out.push('\n');
+    for c in &outcome.cases {
+        out.push_str(&format!("{:<width$}  {:<20}", c.case.name, c.reference.short()));
+        for r in &c.results {
+            out.push_str(&format!("  {:<8}", status(r)));
+        }
+        out.push_str("\n");
+    }
+    let differing: Vec<&CaseOutcome> =
+        outcome.cases.iter().filter(|c| c.results.iter().any(|r| !r.findings.is_empty())).collect();
+    if differing.is_empty() {
+        out.push_str("\nno disagreements: every SDK did what the reference decides on every case\n");
+    } else {
+        out.push_str("\ndisagreements:\n");
+    }
+    for c in differing {
+        let r = &c.reference;
+        out.push_str(&format!("\n{}\n", c.case.name));
+        for (i, line) in field_lines(&c.case.carrier).iter().enumerate() {
+            out.push_str(&format!("  {:<10} {line}\n", if i == 0 { "input:" } else { "" }));
+        }
+        out.push_str(&format!("  reference: {} ({}): {}\n", r.trace, r.trace_rule, r.trace_detail));
+        let detail = if r.tracestate_detail.is_empty() { String::new() } else { format!(": {}", r.tracestate_detail) };
+        out.push_str(&format!("             tracestate {} ({}){detail}\n", r.tracestate, r.tracestate_rule));
+        for result in c.results.iter().filter(|r| !r.findings.is_empty()) {
+            out.push_str(&format!("  {}: {}\n", result.sut, result.observation));
+            for (f, listed) in &result.findings {
+                let word = if *listed { "expected" } else { "NEW" };
+                out.push_str(&format!("    {} [{}] {word}\n", f.class, f.rule));
+            }
+        }
+    }
+    if !outcome.divergences.is_empty() {
+        out.push_str("\ndivergences by SDK:\n");
+    }
+    for d in &outcome.divergences {
+        let word = if d.expected { "expected" } else { "NEW" };
+        out.push_str(&format!("  {} {} [{}]: {} case(s), {word}\n", d.sut, d.class, d.rule, d.cases.len()));
+    }
+    let new = outcome.new_count();
+    out.push_str(&format!(
+        "\nverdict: {}\n",
+        if new == 0 {
+            "ok — no disagreement outside the expectations".to_string()
+        } else {
+            format!("{new} new divergence(s): add them to the expectations with their W3C rule, or fix the SDK")
+        }
+    ));
+    out
+}
+
+/// The same content as one JSON document, with stable field names.
+pub fn render_json(dir: &Path, subjects: &[(String, String)], outcome: &Outcome, exit_code: i32) -> serde_json::Value {
+    use serde_json::json;
+    json!({
+        "tool": crate::engine::TOOL,
+        "exit_code": exit_code,
+        "corpus": dir.display().to_string(),
+        "suts": subjects.iter().map(|(s, v)| json!({"sut": s, "sdk_version": v})).collect::<Vec<_>>(),
+        "cases": outcome.cases.iter().map(|c| json!({
+            "case": c.case.name,
+            "input": {"traceparent": c.case.carrier.traceparent, "tracestate": c.case.carrier.tracestate},
+            "reference": c.reference,
+            "results": c.results.iter().map(|r| json!({
+                "sut": r.sut,
+                "status": status(r),
+                "observed": r.observation,
+                "disagreements": r.findings.iter().map(|(f, listed)| json!({
+                    "class": f.class,
+                    "rule": f.rule,
+                    "expected": listed,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "divergences": outcome.divergences,
+    })
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// JUnit XML: a suite per SDK, a test case per corpus file, failing when the
+/// SDK shows a divergence the expectations do not list.
+pub fn render_junit(outcome: &Outcome, subjects: &[(String, String)]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tracewright conform --corpus\">\n");
+    for (i, (sut, version)) in subjects.iter().enumerate() {
+        let results: Vec<(&CaseOutcome, &SdkResult)> = outcome.cases.iter().filter_map(|c| c.results.get(i).map(|r| (c, r))).collect();
+        let failures = results.iter().filter(|(_, r)| status(r) == "NEW").count();
+        out.push_str(&format!(
+            "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{failures}\">\n",
+            xml(sut),
+            xml(version),
+            results.len()
+        ));
+        for (c, r) in results {
+            out.push_str(&format!("    <testcase name=\"{}\" classname=\"conform.corpus.{}\"", xml(&c.case.name), xml(sut)));
+            let new: Vec<&str> = r.findings.iter().filter(|(_, l)| !l).map(|(f, _)| f.class.as_str()).collect();
+            if new.is_empty() {
+                out.push_str("/>\n");
+            } else {
+                out.push_str(&format!(
+                    ">\n      <failure message=\"new divergence: {}\">{}</failure>\n    </testcase>\n",
+                    xml(&new.join(", ")),
+                    xml(&r.observation.to_string())
+                ));
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// The `traceparent` the generated cases are built around: the
+/// specification's example, sampled.
+const BASE_TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const BASE_TRACESTATE: &str = "congo=t61rcWkgMzE";
+
+fn slug(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// The committed example corpus, `conformance/corpus/`: the specification's
+/// own values ([`crate::w3c::examples`]), every member of the concrete header
+/// families of [`crate::headers`], and `tracestate` edge cases the families
+/// leave out (32 members, valid keys only Level 2 allows, long lists, OWS,
+/// repeated fields, a `tracestate` without a `traceparent`). A test holds
+/// the committed files to this list.
+pub fn generate() -> Vec<Case> {
+    let mut cases = Vec::new();
+    fn add(cases: &mut Vec<Case>, name: String, traceparent: &[&str], tracestate: &[&str]) {
+        cases.push(Case { name: format!("{name}.json"), carrier: Carrier::new(traceparent, tracestate) });
+    }
+    for (i, example) in w3c::examples::TRACEPARENTS.iter().enumerate() {
+        if matches!(example.origin, w3c::examples::Origin::Verbatim { .. }) || example.expected.is_ok() {
+            add(&mut cases, format!("spec-traceparent-{:02}", i + 1), &[example.value], &[]);
+        }
+    }
+    for (i, example) in w3c::examples::tracestates().iter().enumerate() {
+        if matches!(example.origin, w3c::examples::Origin::Verbatim { .. }) {
+            add(&mut cases, format!("spec-tracestate-{:02}", i + 1), &[BASE_TRACEPARENT], example.values);
+        }
+    }
+    let parts = crate::headers::Parts::of(BASE_TRACEPARENT).expect("the base traceparent is valid");
+    for class in crate::headers::TRACEPARENT_CLASSES {
+        for (i, v) in crate::headers::family(class, &parts, &[BASE_TRACESTATE]).into_iter().enumerate() {
+            let name = format!("traceparent-{}-{}-{}.json", slug(class), i + 1, slug(v.label));
+            cases.push(Case { name, carrier: v.carrier });
+        }
+    }
+    for class in crate::headers::TRACESTATE_CLASSES {
+        for (i, v) in crate::headers::tracestate_family(class, BASE_TRACEPARENT).into_iter().enumerate() {
+            let name = format!("tracestate-{}-{}-{}.json", slug(class), i + 1, slug(v.label));
+            cases.push(Case { name, carrier: v.carrier });
+        }
+    }
+    let members = |n: usize, value: &str| (0..n).map(|i| format!("k{i}={value}{i}")).collect::<Vec<_>>().join(",");
+    let edge: [(&str, Vec<String>); 12] = [
+        ("32-members", vec![members(32, "v")]),
+        ("33-members-over-two-fields", vec![members(16, "v"), members(17, "w")]),
+        ("two-fields", vec!["rojo=00f067aa0ba902b7".into(), BASE_TRACESTATE.into()]),
+        ("duplicate-key-over-two-fields", vec!["rojo=1".into(), "rojo=2".into()]),
+        ("multi-tenant-key", vec!["tenant@vendor=1,congo=2".into()]),
+        ("key-starting-with-a-digit", vec!["1rojo=1".into()]),
+        ("multi-tenant-key-with-a-long-system-id", vec![format!("t@{}=1", "v".repeat(15))]),
+        ("key-with-two-at-signs", vec!["foo@bar@baz=1".into()]),
+        ("ows-around-members", vec![" rojo=1 ,\t congo=2\t".into()]),
+        ("empty-member-at-either-end", vec![",rojo=1,".into()]),
+        ("over-512-characters", vec![members(8, &"x".repeat(80))]),
+        ("value-with-trailing-space", vec!["rojo=a ,congo=b".into()]),
+    ];
+    for (name, values) in edge {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        add(&mut cases, format!("tracestate-edge-{name}"), &[BASE_TRACEPARENT], &values);
+    }
+    add(&mut cases, "missing-traceparent-with-tracestate".into(), &[], &[BASE_TRACESTATE]);
+    add(&mut cases, "no-headers".into(), &[], &[]);
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    cases
+}
+
+/// A case file's text as [`generate`] writes it: the keys of the headers
+/// present, `traceparent` first.
+pub fn case_file_text(carrier: &Carrier) -> String {
+    let mut doc = serde_json::Map::new();
+    if !carrier.traceparent.is_empty() {
+        doc.insert("traceparent".into(), carrier.traceparent.clone().into());
+    }
+    if !carrier.tracestate.is_empty() {
+        doc.insert("tracestate".into(), carrier.tracestate.clone().into());
+    }
+    let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(doc)).unwrap_or_default();
+    text.push('\n');
+    text
+}
