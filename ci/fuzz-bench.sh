@@ -3,7 +3,7 @@
 # per target). Builds the fuzz targets with cargo-fuzz and runs each for N
 # seconds from its committed seeds and regressions, into a fresh corpus, then
 # prints executions per second (libFuzzer's final stat::number_of_executed_units
-# over the seconds it ran) and peak RSS (stat::peak_rss_mb).
+# over the seconds it ran), peak RSS (stat::peak_rss_mb) and covered edges (cov).
 #
 #   ci/fuzz-bench.sh [SECONDS] [TARGET...]
 #
@@ -47,7 +47,7 @@ done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf '%-12s %8s %14s %12s %10s\n' target seconds executions exec/s peak_rss_mb
+printf '%-14s %8s %14s %12s %10s %8s\n' target seconds executions exec/s peak_rss_mb cov
 for target in "${targets[@]}"; do
   mkdir -p "$work/$target"
   inputs=()
@@ -74,8 +74,10 @@ for target in "${targets[@]}"; do
     tail -20 "$log" >&2
     exit 1
   fi
-  printf '%-12s %8s %14s %12.0f %10s\n' "$target" "$ran" "$units" \
-    "$(awk -v u="$units" -v s="$ran" 'BEGIN { print u / s }')" "${rss:-?}"
+  # Coverage: libFuzzer's count of covered edges ("cov:") on its last status line.
+  cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  printf '%-14s %8s %14s %12.0f %10s %8s\n' "$target" "$ran" "$units" \
+    "$(awk -v u="$units" -v s="$ran" 'BEGIN { print u / s }')" "${rss:-?}" "${cov:-?}"
   if [ "$status" -ne 0 ]; then
     echo "fuzz target $target stopped with exit $status:" >&2
     grep -a -E "panicked|new disagreement|ERROR|SUMMARY" -A8 "$log" | head -20 >&2

@@ -22,7 +22,9 @@
 //! decodes back to its own actions (`tracewright fuzz-seeds` writes them).
 //!
 //! The judgement, for a config without seeded bugs (whose model is wrong on
-//! purpose, so its divergences are the point, not a finding):
+//! purpose, so its divergences are the point, not a finding) and without
+//! ratio sampling (which the model decides by the parity of its small ids,
+//! a real SDK by a random 128-bit id):
 //!
 //! 1. the replay must not diverge, or diverge only by a class the
 //!    expectations file accepts for the Rust SDK;
@@ -158,7 +160,8 @@ pub fn labels_of(configs: &Configs, input: &Input<'_>) -> Option<Vec<String>> {
 pub enum Outcome {
     /// The input names no known config.
     Skipped,
-    /// A config with seeded bugs: the walk ran, nothing is judged.
+    /// A config with seeded bugs or ratio sampling: the walk ran, nothing
+    /// is judged.
     Ran,
     /// The SDK did as the model says, by every step and by the oracle.
     Agrees,
@@ -177,7 +180,7 @@ pub fn run(configs: &Configs, sdk: &mut dyn Sdk, data: &[u8], expected: &dyn Fn(
     let path = walks::path_of(model, &input.walk);
     sdk.reset()?;
     let report = trace_context::replay(model, &path, sdk, "rust", None, usize::from(input.walk.variant))?;
-    if model.seeds_a_bug() {
+    if model.seeds_a_bug() || model.samples_by_ratio() {
         return Ok(Outcome::Ran);
     }
     if let ReplayVerdict::Diverged(d) = &report.verdict {

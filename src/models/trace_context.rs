@@ -293,6 +293,13 @@ impl TraceContext {
         !self.bugs.is_empty()
     }
 
+    /// Whether some root samples by trace-id ratio, which the model decides
+    /// by the parity of its small ids and a real SDK by a random 128-bit id:
+    /// the two agree on such a root only by chance.
+    pub fn samples_by_ratio(&self) -> bool {
+        self.ratio.iter().any(|&r| r)
+    }
+
     pub fn service(&self, svc: Svc) -> &str {
         &self.services[svc as usize]
     }

@@ -146,13 +146,20 @@ mod model_actions_judges {
     }
 
     /// A seeded-bug config's walk runs (nothing may panic) but is not
-    /// judged: its model is wrong on purpose.
+    /// judged: its model is wrong on purpose. Nor is one with ratio sampling.
     #[test]
     fn a_seeded_bug_config_runs_unjudged() {
         let configs = Configs::load(&repo().join("specs")).unwrap();
         let data = seed("TraceContext.bug_NoInjection.TraceIdPreserved.e1b27964");
         let outcome = run(&configs, &mut RustSdk::new(), &data, &|_: &str| false).unwrap();
         assert!(matches!(outcome, Outcome::Ran), "{outcome:?}");
+        // Ratio sampling: the model's parity rule and the SDK's random id
+        // agree on a root only by chance (the fuzzer's second finding).
+        let ratio = std::fs::read(repo().join("fuzz/regressions/model_actions/ratio-sampled-root-decided-by-a-random-id")).unwrap();
+        for _ in 0..8 {
+            let outcome = run(&configs, &mut RustSdk::new(), &ratio, &|_: &str| false).unwrap();
+            assert!(matches!(outcome, Outcome::Ran), "{outcome:?}");
+        }
         // Too short to name a config, or naming none: skipped.
         assert!(matches!(run(&configs, &mut RustSdk::new(), b"", &|_: &str| false).unwrap(), Outcome::Skipped));
         assert!(matches!(run(&configs, &mut RustSdk::new(), b"\x03nope\x00", &|_: &str| false).unwrap(), Outcome::Skipped));
