@@ -30,12 +30,16 @@ pub struct FuzzSeedsArgs {
 }
 
 /// The seed each trace-context trace under `dirs` makes, by file name, in
-/// name order. A trace whose actions the current model no longer takes is an
+/// name order; a directory that does not exist holds none. A trace whose actions the current model no longer takes is an
 /// error: its seed would decode to another walk.
 pub fn seeds(dirs: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>> {
     let configs = Configs::load(&spec::specs_root())?;
     let mut out = Vec::new();
     for dir in dirs {
+        // `traces/conform/` exists only once `conform` has found something.
+        if !dir.exists() {
+            continue;
+        }
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "list directory", e))?;
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
