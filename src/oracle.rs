@@ -135,6 +135,20 @@ pub fn exported_sampled<Id: Ord + Display>(records: &[Record<Id>], name: Namer<'
     }
 }
 
+/// Every property these functions judge over one set of recorded spans, by
+/// the names the trace-context spec uses, in this order: what `audit`
+/// reports and what the `model_actions` fuzzer compares between the model
+/// and the SDK.
+pub fn judge_all<Id: Ord + Display>(records: &[Record<Id>], name: Namer<'_>) -> [(&'static str, Verdict); 5] {
+    [
+        ("UniqueTraceId", unique_trace_ids(records, name)),
+        ("UniqueSpanId", unique_span_ids(records, name)),
+        ("NoDuplicateSpans", no_duplicates(records, name)),
+        ("NoOrphanSpans", no_orphans(records, name)),
+        ("SamplingConsistent", exported_sampled(records, name)),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

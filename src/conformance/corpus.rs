@@ -249,22 +249,10 @@ pub fn configure(sdk: &mut dyn Sdk) -> Result<()> {
     sdk.configure(&[ServiceConfig::new(SERVICE, SamplerKind::ParentbasedAlwaysOn)])
 }
 
-fn protocol_carrier(traceparent: &[String], tracestate: &[String]) -> sut::Carrier {
-    let mut map = sut::Carrier::new();
-    if !traceparent.is_empty() {
-        map.insert("traceparent".into(), traceparent.to_vec());
-    }
-    if !tracestate.is_empty() {
-        map.insert("tracestate".into(), tracestate.to_vec());
-    }
-    map
-}
-
 /// Runs one carrier through `sdk` (configured by [`configure`]).
 pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
     sdk.reset()?;
-    let extract = |c: sut::Carrier| sut::Extract { service: SERVICE.into(), carrier: c };
-    let ext = sdk.extract(&extract(protocol_carrier(&carrier.traceparent, &carrier.tracestate)))?;
+    let ext = sdk.extract(&sut::Extract::trace_context(SERVICE, &carrier.traceparent, &carrier.tracestate))?;
     let child = sdk.start_span(&StartSpan { service: SERVICE.into(), name: "child".into(), parent: Some(ext.context.clone()) })?;
     let injected = sdk.inject(&sut::Inject { service: SERVICE.into(), span: child.span.clone() })?;
     sdk.end_span(&child.span)?;
@@ -275,10 +263,7 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
         .map(|s| s.parent_span_id);
     let injected_traceparent = injected.carrier.get("traceparent").cloned();
     let injected_tracestate = injected.carrier.get("tracestate").cloned();
-    let again = sdk.extract(&extract(protocol_carrier(
-        injected_traceparent.as_slice(),
-        injected_tracestate.as_slice(),
-    )))?;
+    let again = sdk.extract(&sut::Extract::trace_context(SERVICE, injected_traceparent.as_slice(), injected_tracestate.as_slice()))?;
     Ok(Observation {
         continued: ext.valid,
         trace_id: ext.trace_id,
@@ -308,8 +293,7 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
 /// Whether `sdk` refuses a `tracestate` of the one member `key=value`.
 pub fn refuses_member(sdk: &mut dyn Sdk, key: &str, value: &str) -> Result<bool> {
     sdk.reset()?;
-    let carrier = protocol_carrier(&[PROBE_TRACEPARENT.to_string()], &[format!("{key}={value}")]);
-    let ext = sdk.extract(&sut::Extract { service: SERVICE.into(), carrier })?;
+    let ext = sdk.extract(&sut::Extract::trace_context(SERVICE, &[PROBE_TRACEPARENT.to_string()], &[format!("{key}={value}")]))?;
     Ok(ext.tracestate.is_empty())
 }
 
@@ -632,40 +616,31 @@ pub fn render_json(dir: &Path, subjects: &[(String, String)], outcome: &Outcome,
     })
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// JUnit XML: a suite per SDK, a test case per corpus file, failing when the
 /// SDK shows a divergence the expectations do not list.
 pub fn render_junit(outcome: &Outcome, subjects: &[(String, String)]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tracewright conform --corpus\">\n");
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("tracewright conform --corpus");
     for (i, (sut, version)) in subjects.iter().enumerate() {
-        let results: Vec<(&CaseOutcome, &SdkResult)> = outcome.cases.iter().filter_map(|c| c.results.get(i).map(|r| (c, r))).collect();
-        let failures = results.iter().filter(|(_, r)| status(r) == "NEW").count();
-        out.push_str(&format!(
-            "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{failures}\">\n",
-            xml(sut),
-            xml(version),
-            results.len()
-        ));
-        for (c, r) in results {
-            out.push_str(&format!("    <testcase name=\"{}\" classname=\"conform.corpus.{}\"", xml(&c.case.name), xml(sut)));
-            let new: Vec<&str> = r.findings.iter().filter(|(_, l)| !l).map(|(f, _)| f.class.as_str()).collect();
-            if new.is_empty() {
-                out.push_str("/>\n");
+        let mut suite = TestSuite::new(format!("{sut} {version}"));
+        for c in &outcome.cases {
+            let Some(r) = c.results.get(i) else { continue };
+            let new: Vec<&str> = r.findings.iter().filter(|(_, listed)| !listed).map(|(f, _)| f.class.as_str()).collect();
+            let status = if new.is_empty() {
+                TestCaseStatus::success()
             } else {
-                out.push_str(&format!(
-                    ">\n      <failure message=\"new divergence: {}\">{}</failure>\n    </testcase>\n",
-                    xml(&new.join(", ")),
-                    xml(&r.observation.to_string())
-                ));
-            }
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_message(format!("new divergence: {}", new.join(", ")));
+                s.set_description(r.observation.to_string());
+                s
+            };
+            let mut case = TestCase::new(c.case.name.clone(), status);
+            case.set_classname(format!("conform.corpus.{sut}"));
+            suite.add_test_case(case);
         }
-        out.push_str("  </testsuite>\n");
+        report.add_test_suite(suite);
     }
-    out.push_str("</testsuites>\n");
-    out
+    report.to_string().expect("JUnit XML serializes")
 }
 
 /// The `traceparent` the generated cases are built around: the

@@ -191,17 +191,6 @@ impl From<Mismatch> for Failure {
     }
 }
 
-fn to_protocol(c: &Carrier) -> sut::Carrier {
-    let mut map = sut::Carrier::new();
-    if !c.traceparent.is_empty() {
-        map.insert("traceparent".into(), c.traceparent.clone());
-    }
-    if !c.tracestate.is_empty() {
-        map.insert("tracestate".into(), c.tracestate.clone());
-    }
-    map
-}
-
 fn has_vendor(tracestate: &str) -> bool {
     tracestate.split(',').any(|m| m.trim() == VENDOR)
 }
@@ -311,7 +300,7 @@ impl Replay<'_> {
             m.carrier = Some(carrier.clone());
             Failure::Mismatch(m)
         };
-        let ext = self.sdk.extract(&sut::Extract { service: service.clone(), carrier: to_protocol(&carrier) })?;
+        let ext = self.sdk.extract(&sut::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
         let r = self.sdk.start_span(&StartSpan { service: service.clone(), name: format!("span{handle}"), parent: Some(ext.context.clone()) })?;
         let reference = carrier.reference();
         let model_continues = x.parent != 0;

@@ -96,33 +96,26 @@ pub struct Configs {
 }
 
 impl Configs {
-    /// Loads every `TraceContext` config under `specs`: those `check --all`
-    /// runs, and those in the spec's subdirectories (`conform/`, `bench/`).
+    /// Loads every `TraceContext` config under `specs`: those beside the
+    /// spec, which `check --all` runs, and those in its subdirectories
+    /// (`conform/`, `bench/`).
     pub fn load(specs: &Path) -> crate::error::Result<Configs> {
-        let mut files = Vec::new();
-        for f in spec::all_configs(specs)? {
-            if f.module_stem() != TraceContext::MODULE {
-                continue;
+        let dir = spec::resolve(TraceContext::MODULE, specs)?.tla.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut dirs = vec![dir.clone()];
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, "list directory", e))?.flatten() {
+            if entry.path().is_dir() {
+                dirs.push(entry.path());
             }
-            if files.is_empty() {
-                let dir = f.tla.parent().map(Path::to_path_buf).unwrap_or_default();
-                for sub in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, "list directory", e))?.flatten() {
-                    if !sub.path().is_dir() {
-                        continue;
-                    }
-                    for cfg in std::fs::read_dir(sub.path()).map_err(|e| Error::io(&sub.path(), "list directory", e))?.flatten() {
-                        if cfg.path().extension().is_some_and(|e| e == "cfg") {
-                            files.push(spec::config_of(&cfg.path())?);
-                        }
-                    }
-                }
-            }
-            files.push(f);
         }
         let mut models = BTreeMap::new();
-        for f in files {
-            let loaded = spec::load(&f)?;
-            models.insert(f.config_label(), TraceContext::from_constants(&loaded.constants)?);
+        for d in dirs {
+            for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, "list directory", e))?.flatten() {
+                if entry.path().extension().is_some_and(|e| e == "cfg") {
+                    let files = spec::config_of(&entry.path())?;
+                    let loaded = spec::load(&files)?;
+                    models.insert(files.config_label(), TraceContext::from_constants(&loaded.constants)?);
+                }
+            }
         }
         Ok(Configs { models })
     }
@@ -246,14 +239,7 @@ fn sdk_records(spans: &[FinishedSpan]) -> Vec<Record<&str>> {
 }
 
 fn judge<Id: Ord + std::fmt::Display>(records: &[Record<Id>]) -> [(&'static str, Verdict); 5] {
-    let name = |i: usize| (format!("span {i}"), String::new());
-    [
-        ("UniqueTraceId", oracle::unique_trace_ids(records, &name)),
-        ("UniqueSpanId", oracle::unique_span_ids(records, &name)),
-        ("NoDuplicateSpans", oracle::no_duplicates(records, &name)),
-        ("NoOrphanSpans", oracle::no_orphans(records, &name)),
-        ("SamplingConsistent", oracle::exported_sampled(records, &name)),
-    ]
+    oracle::judge_all(records, &|i: usize| (format!("span {i}"), String::new()))
 }
 
 /// The fuzz target's state: every config's model and one in-process SDK,

@@ -237,6 +237,18 @@ impl Extract {
         }
         Extract { service: service.to_string(), carrier }
     }
+
+    /// A carrier of the two trace-context headers, each with all of its
+    /// field values; an empty list is an absent header.
+    pub fn trace_context(service: &str, traceparent: &[String], tracestate: &[String]) -> Extract {
+        let mut carrier = Carrier::new();
+        for (name, values) in [("traceparent", traceparent), ("tracestate", tracestate)] {
+            if !values.is_empty() {
+                carrier.insert(name.to_string(), values.to_vec());
+            }
+        }
+        Extract { service: service.to_string(), carrier }
+    }
 }
 
 /// What `extract` found. When nothing valid was found, `valid` is false and

@@ -212,6 +212,12 @@ fn a_divergence_missing_from_the_expectations_is_new_and_exits_1() {
     assert_eq!(doc["divergences"][0]["class"], "tracestate/keeps-invalid/EmptyValue");
     assert_eq!(doc["divergences"][0]["expected"], false);
 
+    let o = run(&none, "junit");
+    assert_eq!(code(&o), 1);
+    let xml = stdout(&o);
+    assert!(xml.contains(r#"<testcase name="empty-value.json" classname="conform.corpus.rust">"#), "{xml}");
+    assert!(xml.contains(r#"<failure message="new divergence: tracestate/keeps-invalid/EmptyValue">"#), "{xml}");
+
     // The committed expectations list it.
     let o = run(&repo().join(DEFAULT_PATH), "human");
     assert_eq!(code(&o), 0, "{}", stdout(&o));
