@@ -40,11 +40,18 @@ trap 'rm -rf "$corpus"' EXIT
     seeds=()
     for d in "seeds/$target" "regressions/$target"; do [ -d "$d" ] && seeds+=("$d"); done
     echo "-- fuzz $target for ${fuzz_seconds}s"
+    # cargo fuzz exits non-zero on a crash: its status is kept apart from the
+    # filtering of its output, and a failure shows the whole report.
+    log="$corpus/$target.log"
+    status=0
     RUSTC_BOOTSTRAP=1 cargo fuzz run -O -a "$target" "$corpus/$target" "${seeds[@]}" -- \
-      -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-      | grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|SUMMARY|panicked|ERROR" || true
-    # cargo fuzz exits non-zero on a crash; PIPESTATUS keeps that visible.
-    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz target $target failed" >&2; exit 1; }
+      -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
+    grep -a -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" || true
+    if [ "$status" -ne 0 ]; then
+      grep -a -E "panicked|SUMMARY|ERROR|new disagreement|model_actions:" -A12 "$log" | head -60 >&2
+      echo "fuzz target $target failed (exit $status)" >&2
+      exit 1
+    fi
   done
 )
 
