@@ -75,6 +75,7 @@
 //! Header names are matched by the caller (they are ASCII case-insensitive);
 //! the functions here take the field values already picked out.
 
+mod chars;
 mod decision;
 pub mod examples;
 mod traceparent;
@@ -132,8 +133,11 @@ impl Level {
 /// and how many bytes were cut from the front, so errors can point into the
 /// text the caller actually gave.
 fn trim_ows(s: &str) -> (&str, usize) {
-    let start = s.trim_start_matches([' ', '\t']);
-    (start.trim_end_matches([' ', '\t']), s.len() - start.len())
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !chars::is(c, chars::OWS)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !chars::is(c, chars::OWS)).map_or(start, |i| i + 1);
+    // SP and HTAB are ASCII, so both ends are character boundaries.
+    (s.get(start..end).unwrap_or_default(), start)
 }
 
 /// The character starting at byte `i` of `s`, for error evidence. A fixed

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::{FLAG_RANDOM, FLAG_SAMPLED, Level, char_at, trim_ows};
+use super::{FLAG_RANDOM, FLAG_SAMPLED, Level, char_at, chars, trim_ows};
 
 /// Length of a version-00 value, and the minimum for any higher version.
 const V00_LEN: usize = 55;
@@ -293,7 +293,7 @@ fn check_hex(
     span: Range<usize>,
 ) -> Result<(), TraceParentError> {
     let bytes = v.as_bytes().get(span.clone()).unwrap_or_default();
-    let Some(offset) = bytes.iter().position(|&c| !matches!(c, b'0'..=b'9' | b'a'..=b'f')) else {
+    let Some(offset) = chars::first_not(bytes, chars::HEXDIGLC) else {
         return Ok(());
     };
     let i = span.start + offset;

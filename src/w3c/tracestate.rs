@@ -3,10 +3,10 @@
 //! the list, keep it after dropping what the specification lets a receiver
 //! drop, or discard it whole — together with the rule behind that verdict.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt;
 
-use super::{Level, char_at, trim_ows};
+use super::{Level, char_at, chars, trim_ows};
 
 /// The most `key=value` list-members a `tracestate` may hold.
 pub const MAX_MEMBERS: usize = 32;
@@ -301,7 +301,12 @@ pub fn parse_tracestate(values: &[&str], level: Level) -> TraceStateOutcome {
     if values.is_empty() {
         return TraceStateOutcome::Absent;
     }
-    let combined = values.join(",");
+    // One field line is the common case; several are combined as HTTP
+    // combines them, with commas.
+    let combined = match values {
+        [one] => Cow::Borrowed(*one),
+        _ => Cow::Owned(values.join(",")),
+    };
     let mut members = Vec::new();
     let mut dropped = Vec::new();
     for (member, raw) in combined.split(',').enumerate() {
@@ -331,15 +336,13 @@ pub fn parse_tracestate(values: &[&str], level: Level) -> TraceStateOutcome {
         });
     }
 
-    let mut first_seen: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut kept = Vec::with_capacity(members.len());
+    // At most MAX_MEMBERS members remain, so a scan of those kept so far
+    // finds a repeat as soon as a map would.
+    let mut kept: Vec<(usize, &str, &str)> = Vec::with_capacity(members.len());
     for (member, key, value) in members {
-        match first_seen.get(key) {
-            None => {
-                first_seen.insert(key, member);
-                kept.push((key, value));
-            }
-            Some(&first) => match level {
+        match kept.iter().find(|&&(_, k, _)| k == key) {
+            None => kept.push((member, key, value)),
+            Some(&(first, _, _)) => match level {
                 Level::Level1 => {
                     return TraceStateOutcome::Discarded(TraceStateError::DuplicateKey {
                         key: key.to_string(),
@@ -358,22 +361,13 @@ pub fn parse_tracestate(values: &[&str], level: Level) -> TraceStateOutcome {
         }
     }
 
-    let state = TraceState::from_members(kept);
+    let state = TraceState::from_members(kept.into_iter().map(|(_, key, value)| (key, value)));
     if dropped.is_empty() {
         TraceStateOutcome::Kept(state)
     } else {
         dropped.sort_by_key(Dropped::member);
         TraceStateOutcome::Cleaned { state, dropped }
     }
-}
-
-fn is_lcalpha(b: u8) -> bool {
-    b.is_ascii_lowercase()
-}
-
-/// The characters both levels allow after a key's first, `@` aside.
-fn is_keychar(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/')
 }
 
 /// Checks the length limits both levels share, returning the key's bytes.
@@ -389,16 +383,16 @@ fn check_key_length(key: &str, member: usize) -> Result<&[u8], TraceStateError> 
 }
 
 /// Fails on the first byte of `part` (which starts at byte `offset` of `key`)
-/// that `allowed` rejects, skipping the first `skip` bytes.
+/// outside `class` ([`chars`]), skipping the first `skip` bytes.
 fn check_chars(
     key: &str,
     member: usize,
     offset: usize,
     part: &[u8],
     skip: usize,
-    allowed: fn(u8) -> bool,
+    class: u8,
 ) -> Result<(), TraceStateError> {
-    match part.iter().skip(skip).position(|&b| !allowed(b)) {
+    match chars::first_not(part.get(skip..).unwrap_or_default(), class) {
         None => Ok(()),
         Some(i) => {
             let index = offset + skip + i;
@@ -411,10 +405,10 @@ fn check_chars(
 /// includes `@` anywhere after the first character.
 fn check_key_level2(key: &str, member: usize) -> Result<(), TraceStateError> {
     let bytes = check_key_length(key, member)?;
-    if !bytes.first().is_some_and(|&b| is_lcalpha(b) || b.is_ascii_digit()) {
+    if !bytes.first().is_some_and(|&b| chars::is(b, chars::LCALPHA_DIGIT)) {
         return Err(TraceStateError::KeyBadFirstCharacter { member, found: char_at(key, 0) });
     }
-    check_chars(key, member, 0, bytes, 1, |b| is_keychar(b) || b == b'@')
+    check_chars(key, member, 0, bytes, 1, chars::KEYCHAR_AT)
 }
 
 /// Level 1: `key = simple-key / multi-tenant-key`. The ABNF, not the prose
@@ -426,11 +420,11 @@ fn check_key_level1(key: &str, member: usize) -> Result<(), TraceStateError> {
         Some((tenant, system)) => (tenant.as_bytes(), Some(system.as_bytes())),
         None => (bytes, None),
     };
-    let first_allowed = |b: u8| is_lcalpha(b) || (system.is_some() && b.is_ascii_digit());
-    if !bytes.first().is_some_and(|&b| first_allowed(b)) {
+    let first_class = if system.is_some() { chars::LCALPHA_DIGIT } else { chars::LCALPHA };
+    if !bytes.first().is_some_and(|&b| chars::is(b, first_class)) {
         return Err(TraceStateError::KeyBadFirstCharacter { member, found: char_at(key, 0) });
     }
-    check_chars(key, member, 0, tenant, 1, is_keychar)?;
+    check_chars(key, member, 0, tenant, 1, chars::KEYCHAR)?;
     let Some(system) = system else {
         return Ok(());
     };
@@ -439,13 +433,13 @@ fn check_key_level1(key: &str, member: usize) -> Result<(), TraceStateError> {
     }
     let system_at = tenant.len() + 1;
     match system.first() {
-        Some(&b) if is_lcalpha(b) => {}
+        Some(&b) if chars::is(b, chars::LCALPHA) => {}
         first => {
             let found = first.map(|_| char_at(key, system_at));
             return Err(TraceStateError::BadSystemIdStart { member, found });
         }
     }
-    check_chars(key, member, system_at, system, 1, is_keychar)?;
+    check_chars(key, member, system_at, system, 1, chars::KEYCHAR)?;
     if system.len() > MAX_SYSTEM_LEN {
         return Err(TraceStateError::SystemIdTooLong { member, len: system.len() });
     }
@@ -460,7 +454,7 @@ fn check_value(value: &str, member: usize) -> Result<(), TraceStateError> {
         return Err(TraceStateError::EmptyValue { member });
     }
     // ',' cannot occur: the list was split on it.
-    if let Some(index) = bytes.iter().position(|&b| !(0x20..=0x7e).contains(&b) || b == b'=') {
+    if let Some(index) = chars::first_not(bytes, chars::CHR) {
         return Err(TraceStateError::ValueBadCharacter {
             member,
             index,
