@@ -15,7 +15,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tracewright::conformance::{trace_context::replay, walks};
 use tracewright::model::SpecModel;
 use tracewright::models::trace_context::TraceContext;
-use tracewright::sut::{self, SdkKind};
+use tracewright::sut::sdk::{self as sut, SdkKind};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -43,7 +43,7 @@
 //!
 //! # How the carrier reaches the SDK
 //!
-//! The SDK's propagator reads one value per header name. [`Carrier`] answers
+//! The SDK's propagator reads one value per header name. [`CarrierRef`] answers
 //! as `http::HeaderMap` does through `opentelemetry-http`'s `HeaderExtractor`,
 //! the way the Rust SDK meets HTTP in practice: with the first field line of
 //! a repeated header. The reference sees every field line.
@@ -51,10 +51,11 @@
 //! # Example
 //!
 //! ```
-//! use tracewright::differential::{Carrier, Differential, Verdict};
+//! use tracewright::differential::{Differential, Verdict};
+//! use tracewright::headers::CarrierRef;
 //!
 //! let upper_case_version = ["0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"];
-//! let verdict = Differential::new().compare(Carrier::new(&upper_case_version, &["congo=t61rcWkgMzE"]));
+//! let verdict = Differential::new().compare(CarrierRef::new(&upper_case_version, &["congo=t61rcWkgMzE"]));
 //! let Verdict::Disagree(found) = verdict else { panic!("the SDK reads the version leniently") };
 //! assert_eq!(found[0].class.as_str(), "traceparent/accepts-invalid/UpperCaseHex/version");
 //! assert_eq!(found[0].rule, "traceparent: version");
@@ -68,6 +69,7 @@ use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, TraceContextExt, TraceState as SdkTraceState};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 
+use crate::headers::CarrierRef;
 use crate::w3c::{
     self, Dropped, Extracted, FLAG_RANDOM, FLAG_SAMPLED, Field, Level, RestartCause, StateDecision,
     TraceDecision, TraceParent, TraceParentError, TraceStateError, TraceStateOutcome,
@@ -85,23 +87,9 @@ const TRACESTATE: &str = "tracestate";
 /// The length of a version-00 `traceparent`.
 const V00_LEN: usize = 55;
 
-/// The `traceparent` and `tracestate` field values of one incoming request, in
-/// arrival order; an empty slice means the header was not sent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Carrier<'a> {
-    pub traceparent: &'a [&'a str],
-    pub tracestate: &'a [&'a str],
-}
-
-impl<'a> Carrier<'a> {
-    pub fn new(traceparent: &'a [&'a str], tracestate: &'a [&'a str]) -> Carrier<'a> {
-        Carrier { traceparent, tracestate }
-    }
-}
-
 /// What the SDK's propagator sees: the first field line of each header, as
 /// `HeaderMap::get` gives it (see the module documentation).
-impl Extractor for Carrier<'_> {
+impl Extractor for CarrierRef<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         match key {
             TRACEPARENT => self.traceparent.first().copied(),
@@ -128,26 +116,6 @@ impl Extractor for Carrier<'_> {
             _ => return None,
         };
         (!values.is_empty()).then(|| values.to_vec())
-    }
-}
-
-/// The carrier as header lines, one `name: value` line per field: the form
-/// [`HeaderLines::parse`] reads. A value holding a line feed cannot be written
-/// this way unambiguously; `{:?}` always can.
-impl fmt::Display for Carrier<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines = self
-            .traceparent
-            .iter()
-            .map(|v| (TRACEPARENT, v))
-            .chain(self.tracestate.iter().map(|v| (TRACESTATE, v)));
-        for (i, (name, value)) in lines.enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{name}: {value}")?;
-        }
-        Ok(())
     }
 }
 
@@ -194,8 +162,8 @@ impl<'a> HeaderLines<'a> {
         Ok(lines)
     }
 
-    pub fn carrier(&self) -> Carrier<'_> {
-        Carrier { traceparent: &self.traceparent, tracestate: &self.tracestate }
+    pub fn carrier(&self) -> CarrierRef<'_> {
+        CarrierRef { traceparent: &self.traceparent, tracestate: &self.tracestate }
     }
 }
 
@@ -315,7 +283,7 @@ pub struct Disagreement<'a> {
     /// What the reference says it must do.
     pub expected: Cow<'static, str>,
     /// The exact input.
-    pub input: Carrier<'a>,
+    pub input: CarrierRef<'a>,
 }
 
 impl fmt::Display for Disagreement<'_> {
@@ -369,7 +337,7 @@ impl Differential {
 
     /// Compares the reference and the SDK on one carrier, through extraction,
     /// injection and a round trip.
-    pub fn compare<'a>(&self, input: Carrier<'a>) -> Verdict<'a> {
+    pub fn compare<'a>(&self, input: CarrierRef<'a>) -> Verdict<'a> {
         let mut list = Vec::new();
         self.run(input, true, &mut |found| list.push(found));
         if list.is_empty() { Verdict::Agree } else { Verdict::Disagree(list) }
@@ -378,11 +346,11 @@ impl Differential {
     /// The class and rule of each disagreement [`Differential::compare`]
     /// finds, in the same order, without describing either side: the fuzz
     /// targets' fast path, which allocates nothing of its own.
-    pub fn classify(&self, input: Carrier<'_>, mut each: impl FnMut(Class, &'static str)) {
+    pub fn classify(&self, input: CarrierRef<'_>, mut each: impl FnMut(Class, &'static str)) {
         self.run(input, false, &mut |found| each(found.class, found.rule));
     }
 
-    fn run<'a>(&self, input: Carrier<'a>, describe: bool, sink: &mut dyn FnMut(Disagreement<'a>)) {
+    fn run<'a>(&self, input: CarrierRef<'a>, describe: bool, sink: &mut dyn FnMut(Disagreement<'a>)) {
         let reference = w3c::extract(input.traceparent, input.tracestate, LEVEL);
         let cx = self.propagator.extract_with_context(&Context::new(), &input);
         let span = cx.span();
@@ -424,7 +392,7 @@ impl Differential {
     fn round_trip(&self, first: &SpanContext, sent: &Sent, found: &mut Findings<'_, '_>) {
         let traceparent: [&str; 1] = [sent.traceparent.as_deref().unwrap_or_default()];
         let tracestate: [&str; 1] = [sent.tracestate.as_deref().unwrap_or_default()];
-        let carrier = Carrier {
+        let carrier = CarrierRef {
             traceparent: &traceparent[..usize::from(sent.traceparent.is_some())],
             tracestate: &tracestate[..usize::from(sent.tracestate.is_some())],
         };
@@ -488,7 +456,7 @@ impl fmt::Display for Sent {
 /// Where the disagreements go as they are found, and whether each side is
 /// described in words: the fuzz targets need only the classes.
 struct Findings<'a, 's> {
-    input: Carrier<'a>,
+    input: CarrierRef<'a>,
     describe: bool,
     /// Whether a `tracestate` difference was found at extraction.
     state_differed: bool,
@@ -989,7 +957,7 @@ mod tests {
 
     fn classes(traceparent: &[&str], tracestate: &[&str]) -> Vec<String> {
         Differential::new()
-            .compare(Carrier::new(traceparent, tracestate))
+            .compare(CarrierRef::new(traceparent, tracestate))
             .classes()
             .map(|c| c.to_string())
             .collect()
@@ -1017,7 +985,7 @@ mod tests {
     fn header_lines_read_back_what_display_writes() {
         let tp = [VALID];
         let ts = ["a=1", " b=2 "];
-        let carrier = Carrier::new(&tp, &ts);
+        let carrier = CarrierRef::new(&tp, &ts);
         let text = carrier.to_string();
         let lines = HeaderLines::parse(&text).expect("display writes header lines");
         assert_eq!(lines.carrier(), carrier);

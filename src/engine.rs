@@ -2,9 +2,9 @@
 //! names to the model's properties, running the checker, writing the
 //! counterexamples, and reading them back for `show` and `replay`.
 //!
-//! Models register in [`crate::models::registry`]; everything here is generic
-//! over [`SpecModel`] and reached through the object-safe [`Registered`], so
-//! a new model needs no change outside its own module and the registry line.
+//! Models are listed in [`registry`]; everything here is generic over
+//! [`SpecModel`] and reached through the object-safe [`Registered`], so a new
+//! model needs no change outside its own module and its registry line.
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
@@ -100,11 +100,22 @@ pub trait Registered: Sync {
     fn prepare(&self, loaded: Loaded) -> Result<Box<dyn Prepared>>;
     fn show(&self, doc: &TraceDoc, path: &Path, mermaid: bool) -> Result<String>;
     fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport>;
-    /// Replays a trace against a real SDK.
-    fn replay_sdk(&self, doc: &TraceDoc, path: &Path, sdk: &mut dyn crate::sut::Sdk, sut: &str) -> Result<crate::conformance::Report>;
 }
 
 pub struct Registration<M>(pub PhantomData<M>);
+
+static TRACE_CONTEXT: Registration<crate::models::trace_context::TraceContext> = Registration::new();
+static WORKFLOW: Registration<crate::models::workflow::Workflow> = Registration::new();
+
+/// Every model, in the order `check --all` and error messages list them.
+pub fn registry() -> Vec<&'static dyn Registered> {
+    vec![&TRACE_CONTEXT, &WORKFLOW]
+}
+
+/// The model implementing TLA+ module `module`.
+pub fn find(module: &str) -> Option<&'static dyn Registered> {
+    registry().into_iter().find(|r| r.module() == module)
+}
 
 impl<M: SpecModel> Registration<M> {
     pub const fn new() -> Self {
@@ -251,14 +262,6 @@ impl<M: SpecModel> Registered for Registration<M> {
         Ok(text)
     }
 
-    fn replay_sdk(&self, doc: &TraceDoc, path: &Path, sdk: &mut dyn crate::sut::Sdk, sut: &str) -> Result<crate::conformance::Report> {
-        let model: M = model_of_trace(doc, path)?;
-        let decoded = decode_states(&model, doc, path)?;
-        let states = replay_steps(&model, doc, decoded).map_err(|d| d.into_error(path))?;
-        let property = (doc.kind == "invariant" || doc.kind == "eventually").then_some(doc.property.as_str());
-        model.replay_on_sdk(&states, sdk, sut, property, doc.header_variant.unwrap_or(0) as usize)
-    }
-
     fn replay(&self, doc: &TraceDoc, path: &Path) -> Result<ReplayReport> {
         let model: M = model_of_trace(doc, path)?;
         let decoded = decode_states(&model, doc, path)?;
@@ -341,6 +344,23 @@ pub enum ReplayVerdict {
 pub struct ReplayReport {
     pub steps: usize,
     pub verdict: ReplayVerdict,
+}
+
+/// The typed path of a trace file of model `M`: the model rebuilt from the
+/// trace's constants, and every recorded step replayed on it. A replayer on a
+/// real system starts from this, so it never acts on a trace the model
+/// itself no longer takes.
+pub fn model_path<M: SpecModel>(doc: &TraceDoc, path: &Path) -> Result<(M, Vec<(Option<M::Action>, M::State)>)> {
+    if doc.spec != M::MODULE {
+        return Err(Error::Trace(Diagnostic::new(
+            Location::file(path),
+            format!("the trace is of module {}, not {}", doc.spec, M::MODULE),
+        )));
+    }
+    let model: M = model_of_trace(doc, path)?;
+    let decoded = decode_states(&model, doc, path)?;
+    let states = replay_steps(&model, doc, decoded).map_err(|d| d.into_error(path))?;
+    Ok((model, states))
 }
 
 /// Rebuilds the model a trace was checked on from the constants it records.
@@ -541,10 +561,10 @@ pub fn trace_doc<M: SpecModel>(
 /// Loads a config and prepares it for its model.
 pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
     let loaded = crate::spec::load(files)?;
-    let registered = crate::models::find(&loaded.module.name).ok_or_else(|| {
+    let registered = find(&loaded.module.name).ok_or_else(|| {
         Error::Spec(
             Diagnostic::new(Location::file(&files.tla), format!("no Rust model implements module {}", loaded.module.name))
-                .evidence("models", crate::models::registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
+                .evidence("models", registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
         )
     })?;
     registered.prepare(loaded)
@@ -553,10 +573,10 @@ pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
 /// Reads a trace and finds the model it belongs to.
 pub fn open_trace(path: &Path) -> Result<(TraceDoc, &'static dyn Registered)> {
     let doc = TraceDoc::read(path)?;
-    let registered = crate::models::find(&doc.spec).ok_or_else(|| {
+    let registered = find(&doc.spec).ok_or_else(|| {
         Error::Trace(
             Diagnostic::new(Location::file(path), format!("the trace is of module {}, which no model here implements", doc.spec))
-                .evidence("models", crate::models::registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
+                .evidence("models", registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
         )
     })?;
     Ok((doc, registered))

@@ -37,7 +37,7 @@ pub fn trace(data: &[u8]) {
     let path = Path::new("fuzz.itf.json");
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(doc) = TraceDoc::parse(path, text) else { return };
-    let Some(model) = crate::models::find(&doc.spec) else { return };
+    let Some(model) = crate::engine::find(&doc.spec) else { return };
     let _ = model.replay(&doc, path);
     let _ = model.show(&doc, path, false);
     let _ = model.show(&doc, path, true);
@@ -144,7 +144,7 @@ fn harness() -> &'static Harness {
 /// Panics on the first disagreement that is not an accepted one, so that
 /// libFuzzer saves the input; the message is the whole report. The classes
 /// alone are computed first, and the words only for a new one.
-fn judge(carrier: crate::differential::Carrier<'_>) {
+fn judge(carrier: crate::headers::CarrierRef<'_>) {
     let harness = harness();
     let sut = crate::differential::SUT;
     let stop = |class: &str| {
@@ -176,7 +176,8 @@ fn judge(carrier: crate::differential::Carrier<'_>) {
 /// ordinary, valid option, so short inputs give well-formed headers and each
 /// byte added moves one piece off the beaten path.
 mod carriers {
-    use crate::differential::{Carrier, Header};
+    use crate::differential::Header;
+    use crate::headers::CarrierRef;
 
     /// At most this many field lines of each header are kept; an input with
     /// more is skipped rather than cut, so that what is judged is the input.
@@ -270,8 +271,8 @@ mod carriers {
             }
         }
 
-        pub fn carrier(&self) -> Carrier<'_> {
-            Carrier::new(
+        pub fn carrier(&self) -> CarrierRef<'_> {
+            CarrierRef::new(
                 &self.traceparent[..self.traceparents],
                 &self.tracestate[..self.tracestates],
             )

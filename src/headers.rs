@@ -8,6 +8,8 @@
 //! says, so a family can never claim a rule the oracle does not apply. Tests
 //! hold every member of an invalidity class to being rejected by the oracle.
 
+use std::fmt;
+
 use crate::w3c::{self, Level};
 
 /// One concrete incoming carrier: the `traceparent` values and the
@@ -32,6 +34,40 @@ impl Carrier {
         let tp: Vec<&str> = self.traceparent.iter().map(String::as_str).collect();
         let ts: Vec<&str> = self.tracestate.iter().map(String::as_str).collect();
         w3c::extract(&tp, &ts, Level::Level2)
+    }
+}
+
+/// A [`Carrier`] borrowed: the field values as slices, so that the fuzzers
+/// and the differential judge a request without allocating.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CarrierRef<'a> {
+    pub traceparent: &'a [&'a str],
+    pub tracestate: &'a [&'a str],
+}
+
+impl<'a> CarrierRef<'a> {
+    pub fn new(traceparent: &'a [&'a str], tracestate: &'a [&'a str]) -> CarrierRef<'a> {
+        CarrierRef { traceparent, tracestate }
+    }
+}
+
+/// The carrier as header lines, one `name: value` line per field: the form
+/// [`crate::differential::HeaderLines::parse`] reads. A value holding a line feed cannot be written
+/// this way unambiguously; `{:?}` always can.
+impl fmt::Display for CarrierRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = self
+            .traceparent
+            .iter()
+            .map(|v| ("traceparent", v))
+            .chain(self.tracestate.iter().map(|v| ("tracestate", v)));
+        for (i, (name, value)) in lines.enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{name}: {value}")?;
+        }
+        Ok(())
     }
 }
 

@@ -137,24 +137,6 @@ pub trait SpecModel: Explorable + Send + Sized + 'static {
     /// The state from an ITF state object; the error says what did not fit.
     fn decode(&self, state: &serde_json::Value) -> std::result::Result<Self::State, String>;
 
-    /// Replays a path against a real SDK (see [`crate::conformance`]).
-    /// `property` names the path's violated property, if it has one. Models
-    /// whose systems under test are not SDKs say so.
-    fn replay_on_sdk(
-        &self,
-        path: &[(Option<Self::Action>, Self::State)],
-        sdk: &mut dyn crate::sut::Sdk,
-        sut: &str,
-        property: Option<&str>,
-        variant: usize,
-    ) -> Result<crate::conformance::Report> {
-        let _ = (path, sdk, property, variant);
-        Err(crate::error::Error::usage(
-            format!("{} traces cannot be replayed on {sut}: it is not a system under test for this spec", Self::MODULE),
-            Some("replay it with --sut model"),
-        ))
-    }
-
     /// A Mermaid sequence diagram of a path, ending with the violation.
     fn mermaid(
         &self,

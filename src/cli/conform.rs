@@ -23,7 +23,7 @@ use crate::expectations::Expectations;
 use crate::model::{SpecModel, Violation};
 use crate::models::trace_context::TraceContext;
 use crate::spec;
-use crate::sut::{self, SdkKind};
+use crate::sut::sdk::{self, SdkKind};
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
@@ -83,7 +83,7 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
     let root = project_root();
     let mut subjects = Vec::new();
     for kind in kinds {
-        let mut sdk = sut::open(kind, &root)?;
+        let mut sdk = sdk::open(kind, &root)?;
         let hello = sdk.hello()?;
         subjects.push((Subject { name: kind.name().to_string(), sdk }, hello));
     }
@@ -147,7 +147,7 @@ fn run_corpus(args: &ConformArgs, dir: &Path) -> Result<ExitCode> {
     let root = project_root();
     let mut subjects = Vec::new();
     for kind in kinds {
-        let mut sdk = sut::open(kind, &root)?;
+        let mut sdk = sdk::open(kind, &root)?;
         let version = sdk.hello()?.sdk_version;
         subjects.push(corpus::Subject { name: kind.name().to_string(), version, sdk });
     }

@@ -1,53 +1,41 @@
-//! `tracewright replay <trace.itf.json> --sut model|rust|python|js|go`
+//! `tracewright replay <trace.itf.json> --sut model|TARGET`
 //!
 //! Replays a counterexample step by step. `model` is tracewright's own Rust
 //! model: it tells whether a trace still describes the model (after the model
-//! or its action order changed) and whether its violation is still there. The
-//! SDKs are the real OpenTelemetry SDKs: Rust in-process, the others through
-//! their drivers (`bash ci/install-drivers.sh` installs them).
+//! or its action order changed) and whether its violation is still there.
+//! Every other name is a real system from [`crate::conformance::targets`]
+//! (the SDKs' drivers are installed by `bash ci/install-drivers.sh`).
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use crate::conformance::{Report, Verdict};
+use crate::conformance::{self, Replayed, ReplayRequest, Verdict};
 use crate::engine::{open_trace, ReplayVerdict};
-use crate::error::{ExitCode, Result};
-use crate::sut::{self, SdkKind};
+use crate::error::{Error, ExitCode, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Sut {
-    /// tracewright's Rust model of the spec.
-    Model,
-    /// The OpenTelemetry Rust SDK, in-process.
-    Rust,
-    /// The OpenTelemetry Python SDK, through drivers/python.
-    Python,
-    /// The OpenTelemetry JavaScript SDK, through drivers/js.
-    Js,
-    /// The OpenTelemetry Go SDK, through drivers/go.
-    Go,
+/// `--sut model`: tracewright's own model of the trace's spec.
+pub const MODEL: &str = "model";
+
+/// The names `--sut` takes: the model, then every replay target.
+fn sut_names() -> Vec<&'static str> {
+    std::iter::once(MODEL).chain(conformance::targets().iter().map(|t| t.name)).collect()
 }
 
-impl Sut {
-    pub fn sdk(self) -> Option<SdkKind> {
-        match self {
-            Sut::Model => None,
-            Sut::Rust => Some(SdkKind::Rust),
-            Sut::Python => Some(SdkKind::Python),
-            Sut::Js => Some(SdkKind::Js),
-            Sut::Go => Some(SdkKind::Go),
-        }
+fn sut_help() -> String {
+    let mut help = String::from("The system to replay against:\n  model: tracewright's Rust model of the trace's spec");
+    for t in conformance::targets() {
+        help.push_str(&format!("\n  {}: {} ({} traces)", t.name, t.about, t.module));
     }
+    help
 }
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The trace file, as written by `check` or `conform`.
     pub trace: PathBuf,
-    /// The system to replay against.
-    #[arg(long, value_enum, env = "TRACEWRIGHT_SUT")]
-    pub sut: Sut,
+    #[arg(long, env = "TRACEWRIGHT_SUT", long_help = sut_help(), value_parser = clap::builder::PossibleValuesParser::new(sut_names()))]
+    pub sut: String,
     /// Print what the system did at every step.
     #[arg(long)]
     pub steps: bool,
@@ -69,7 +57,7 @@ pub fn project_root() -> PathBuf {
 /// that is missing, hangs or fails.
 pub fn run(args: ReplayArgs) -> Result<ExitCode> {
     let (doc, model) = open_trace(&args.trace)?;
-    let Some(kind) = args.sut.sdk() else {
+    if args.sut == MODEL {
         let report = model.replay(&doc, &args.trace)?;
         println!("replay {} on the model: {} steps", args.trace.display(), report.steps);
         return Ok(match report.verdict {
@@ -90,24 +78,32 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
                 ExitCode::Unexpected
             }
         });
-    };
-    let mut sdk = sut::open(kind, &project_root())?;
-    let hello = sdk.hello()?;
-    let report = model.replay_sdk(&doc, &args.trace, sdk.as_mut(), kind.name())?;
-    let _ = sdk.shutdown();
-    print!("{}", render(&args.trace, &hello, &report, args.steps));
-    Ok(match report.verdict {
+    }
+    let target = conformance::target(&args.sut).expect("clap accepts only known names");
+    if target.module != doc.spec {
+        let fitting: Vec<&str> =
+            conformance::targets().iter().filter(|t| t.module == doc.spec).map(|t| t.name).collect();
+        return Err(Error::usage(
+            format!("{} traces cannot be replayed on {}: it replays {} traces", doc.spec, target.name, target.module),
+            Some(&format!("replay it with --sut {}", std::iter::once(MODEL).chain(fitting).collect::<Vec<_>>().join(" or --sut "))),
+        ));
+    }
+    let root = project_root();
+    let replayed = (target.replay)(&ReplayRequest { doc: &doc, path: &args.trace, root: &root })?;
+    print!("{}", render(&args.trace, &replayed, args.steps));
+    Ok(match replayed.report.verdict {
         Verdict::Reproduced { .. } => ExitCode::Ok,
         Verdict::Conforms | Verdict::Diverged(_) => ExitCode::Unexpected,
     })
 }
 
-pub fn render(trace: &Path, hello: &sut::Hello, report: &Report, steps: bool) -> String {
+pub fn render(trace: &Path, replayed: &Replayed, steps: bool) -> String {
+    let report = &replayed.report;
     let mut out = format!(
-        "replay {} on {} (OpenTelemetry SDK {}): {} steps, {} taken by the SDK\n",
+        "replay {} on {} ({}): {} steps, {} taken by the system under test\n",
         trace.display(),
         report.sut,
-        hello.sdk_version,
+        replayed.system,
         report.steps,
         report.sut_steps
     );
@@ -118,7 +114,7 @@ pub fn render(trace: &Path, hello: &sut::Hello, report: &Report, steps: bool) ->
     }
     match &report.verdict {
         Verdict::Reproduced { property, headline } => {
-            out.push_str(&format!("reproduced: {property} violated with the real SDK\n  {headline}\n"))
+            out.push_str(&format!("reproduced: {property} violated with the real system\n  {headline}\n"))
         }
         Verdict::Conforms => out.push_str("conforms: every step matched the model\n"),
         Verdict::Diverged(d) => {

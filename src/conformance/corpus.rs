@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::differential::{self, Class, HeldState, ReportedState};
 use crate::error::{Diagnostic, Error, Location, Result};
 use crate::headers::Carrier;
-use crate::sut::{self, Sdk, SamplerKind, ServiceConfig, StartSpan};
+use crate::sut::sdk::{self, Sdk, SamplerKind, ServiceConfig, StartSpan};
 use crate::w3c::{
     self, FLAG_RANDOM, FLAG_SAMPLED, Ignored, StateDecision, TraceDecision,
     TraceParent, TraceStateOutcome,
@@ -252,9 +252,9 @@ pub fn configure(sdk: &mut dyn Sdk) -> Result<()> {
 /// Runs one carrier through `sdk` (configured by [`configure`]).
 pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
     sdk.reset()?;
-    let ext = sdk.extract(&sut::Extract::trace_context(SERVICE, &carrier.traceparent, &carrier.tracestate))?;
+    let ext = sdk.extract(&sdk::Extract::trace_context(SERVICE, &carrier.traceparent, &carrier.tracestate))?;
     let child = sdk.start_span(&StartSpan { service: SERVICE.into(), name: "child".into(), parent: Some(ext.context.clone()) })?;
-    let injected = sdk.inject(&sut::Inject { service: SERVICE.into(), span: child.span.clone() })?;
+    let injected = sdk.inject(&sdk::Inject { service: SERVICE.into(), span: child.span.clone() })?;
     sdk.end_span(&child.span)?;
     let exported_parent = sdk
         .spans()?
@@ -263,7 +263,7 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
         .map(|s| s.parent_span_id);
     let injected_traceparent = injected.carrier.get("traceparent").cloned();
     let injected_tracestate = injected.carrier.get("tracestate").cloned();
-    let again = sdk.extract(&sut::Extract::trace_context(SERVICE, injected_traceparent.as_slice(), injected_tracestate.as_slice()))?;
+    let again = sdk.extract(&sdk::Extract::trace_context(SERVICE, injected_traceparent.as_slice(), injected_tracestate.as_slice()))?;
     Ok(Observation {
         continued: ext.valid,
         trace_id: ext.trace_id,
@@ -293,7 +293,7 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
 /// Whether `sdk` refuses a `tracestate` of the one member `key=value`.
 pub fn refuses_member(sdk: &mut dyn Sdk, key: &str, value: &str) -> Result<bool> {
     sdk.reset()?;
-    let ext = sdk.extract(&sut::Extract::trace_context(SERVICE, &[PROBE_TRACEPARENT.to_string()], &[format!("{key}={value}")]))?;
+    let ext = sdk.extract(&sdk::Extract::trace_context(SERVICE, &[PROBE_TRACEPARENT.to_string()], &[format!("{key}={value}")]))?;
     Ok(ext.tracestate.is_empty())
 }
 

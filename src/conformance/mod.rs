@@ -15,14 +15,62 @@
 //!
 //! Steps the system under test takes no part in (a collector crash, for an
 //! SDK) are the environment's and are taken as the model says.
+//!
+//! This layer is the only one that knows both a model and a system under
+//! test. Every system a trace can be replayed on is a [`Target`] in
+//! [`targets`]: a new one is a module here, its system under its kind in
+//! [`crate::sut`], and one line in that list.
 
 pub mod corpus;
 pub mod trace_context;
 pub mod walks;
 
 use std::fmt;
+use std::path::Path;
 
+use crate::error::Result;
 use crate::headers::Carrier;
+use crate::trace::TraceDoc;
+
+/// What a replay on a real system is given.
+pub struct ReplayRequest<'a> {
+    pub doc: &'a TraceDoc,
+    /// The trace file, for messages.
+    pub path: &'a Path,
+    /// The checkout whose drivers and built systems are used.
+    pub root: &'a Path,
+}
+
+/// A replay's report and the real system it ran on.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    /// The system and its version, as a person reads it, e.g.
+    /// `OpenTelemetry SDK 0.33.1`.
+    pub system: String,
+    pub report: Report,
+}
+
+/// A real system that traces of one TLA+ module replay on.
+#[derive(Clone, Copy)]
+pub struct Target {
+    /// The name `replay --sut` takes.
+    pub name: &'static str,
+    /// The TLA+ module whose traces it replays.
+    pub module: &'static str,
+    /// One line for `--help` and error messages.
+    pub about: &'static str,
+    pub replay: fn(&ReplayRequest) -> Result<Replayed>,
+}
+
+/// Every replay target, in the order `--help` lists them.
+pub fn targets() -> Vec<Target> {
+    vec![trace_context::RUST, trace_context::PYTHON, trace_context::JS, trace_context::GO]
+}
+
+/// The target named `name`.
+pub fn target(name: &str) -> Option<Target> {
+    targets().into_iter().find(|t| t.name == name)
+}
 
 /// Where a replay first disagreed with the model.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -21,14 +21,18 @@
 //! their paths diverge where the real SDK behaves correctly.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use super::{Divergence, Report, StepLog, Verdict};
+use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict};
 use crate::differential;
+use crate::engine;
 use crate::error::Result;
 use crate::headers::{self, Carrier, Parts};
 use crate::model::Violation;
 use crate::models::trace_context::{Action, HopKind, RootSampler, State, TraceContext, Tp};
-use crate::sut::{self, Sdk, SamplerKind, ServiceConfig, StartSpan};
+use crate::model::SpecModel;
+use crate::trace::TraceDoc;
+use crate::sut::sdk::{self, Sdk, SamplerKind, SdkKind, ServiceConfig, StartSpan};
 use crate::w3c::{self, Level, TraceDecision};
 
 /// The tracestate member the entry service's vendor adds.
@@ -109,6 +113,36 @@ struct Replay<'a> {
     sids: Ids,
     /// Which member of a corrupt class's family to send.
     variant: usize,
+}
+
+/// Traces of the TraceContext model replayed on each OpenTelemetry SDK.
+pub const RUST: Target = sdk_target("rust", "the OpenTelemetry Rust SDK, in-process", |r| on_sdk(SdkKind::Rust, r));
+pub const PYTHON: Target = sdk_target("python", "the OpenTelemetry Python SDK, through drivers/python", |r| on_sdk(SdkKind::Python, r));
+pub const JS: Target = sdk_target("js", "the OpenTelemetry JavaScript SDK, through drivers/js", |r| on_sdk(SdkKind::Js, r));
+pub const GO: Target = sdk_target("go", "the OpenTelemetry Go SDK, through drivers/go", |r| on_sdk(SdkKind::Go, r));
+
+const fn sdk_target(name: &'static str, about: &'static str, replay: fn(&ReplayRequest) -> Result<Replayed>) -> Target {
+    Target { name, module: TraceContext::MODULE, about, replay }
+}
+
+/// Opens the SDK, replays the trace's path on it, and shuts it down.
+fn on_sdk(kind: SdkKind, request: &ReplayRequest) -> Result<Replayed> {
+    let mut sdk = sdk::open(kind, request.root)?;
+    let hello = sdk.hello()?;
+    let report = replay_trace(request.doc, request.path, sdk.as_mut(), kind.name());
+    let _ = sdk.shutdown();
+    Ok(Replayed { system: format!("OpenTelemetry SDK {}", hello.sdk_version), report: report? })
+}
+
+/// Replays a trace file of the TraceContext model on an open SDK, judging
+/// the trace's violated property (if it has one) on what the SDK did.
+pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -> Result<Report> {
+    let (model, path) = engine::model_path::<TraceContext>(doc, file)?;
+    let judge = (doc.kind == "invariant" || doc.kind == "eventually")
+        .then(|| TraceContext::property_defs().into_iter().find(|d| d.name == doc.property))
+        .flatten()
+        .map(|d| (d.name, d.judge));
+    replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }
 
 /// Replays `path` on `sdk`. `property` is the path's violated property, with
@@ -236,7 +270,7 @@ impl Replay<'_> {
             let received = real.received.clone().unwrap_or_else(|| Carrier::new(&[], &[]));
             (received, "the application forwards the header it received (WrongSpanId)".to_string())
         } else {
-            let injected = self.sdk.inject(&sut::Inject { service: service.clone(), span: real.handle.clone() })?;
+            let injected = self.sdk.inject(&sdk::Inject { service: service.clone(), span: real.handle.clone() })?;
             let tp = injected.carrier.get("traceparent").cloned().unwrap_or_default();
             let ts = injected.carrier.get("tracestate").cloned().unwrap_or_default();
             let ts_values: Vec<&str> = if ts.is_empty() { Vec::new() } else { vec![ts.as_str()] };
@@ -300,7 +334,7 @@ impl Replay<'_> {
             m.carrier = Some(carrier.clone());
             Failure::Mismatch(m)
         };
-        let ext = self.sdk.extract(&sut::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
+        let ext = self.sdk.extract(&sdk::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
         let r = self.sdk.start_span(&StartSpan { service: service.clone(), name: format!("span{handle}"), parent: Some(ext.context.clone()) })?;
         let reference = carrier.reference();
         let model_continues = x.parent != 0;

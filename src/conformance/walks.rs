@@ -21,7 +21,7 @@ use super::{Report, Verdict};
 use crate::error::Result;
 use crate::model::SpecModel;
 use crate::models::trace_context::{Action, State, TraceContext};
-use crate::sut::Sdk;
+use crate::sut::sdk::Sdk;
 use stateright::Model;
 
 /// A walk: choices among enabled actions, and the header-variant pick.

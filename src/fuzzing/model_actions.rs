@@ -43,7 +43,7 @@ use crate::model::{SpecModel, Verdict};
 use crate::models::trace_context::{SpanSt, State, TraceContext};
 use crate::oracle::{self, Record};
 use crate::spec;
-use crate::sut::{FinishedSpan, RustSdk, Sdk};
+use crate::sut::sdk::{FinishedSpan, RustSdk, Sdk};
 use crate::trace::TraceDoc;
 
 /// The longest config label an input may name.

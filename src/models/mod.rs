@@ -1,5 +1,5 @@
-//! The models tracewright checks, one module each, and the registry that
-//! finds a model by the name of the TLA+ module it implements.
+//! The models tracewright checks, one module each. They know no system under
+//! test and no engine: [`crate::engine::registry`] lists them.
 
 /// An enum whose variants are strings in the spec and in trace files, with
 /// `ALL`, `name()` and `parse()`. Defined before the model modules so they
@@ -23,18 +23,3 @@ macro_rules! named {
 
 pub mod trace_context;
 pub mod workflow;
-
-use crate::engine::{Registered, Registration};
-
-static TRACE_CONTEXT: Registration<trace_context::TraceContext> = Registration::new();
-static WORKFLOW: Registration<workflow::Workflow> = Registration::new();
-
-/// Every model, in the order `check --all` and error messages list them.
-pub fn registry() -> Vec<&'static dyn Registered> {
-    vec![&TRACE_CONTEXT, &WORKFLOW]
-}
-
-/// The model implementing TLA+ module `module`.
-pub fn find(module: &str) -> Option<&'static dyn Registered> {
-    registry().into_iter().find(|r| r.module() == module)
-}

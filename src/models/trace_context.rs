@@ -1209,18 +1209,6 @@ impl SpecModel for TraceContext {
         self.decode_state(raw)
     }
 
-    fn replay_on_sdk(
-        &self,
-        path: &[(Option<Action>, State)],
-        sdk: &mut dyn crate::sut::Sdk,
-        sut: &str,
-        property: Option<&str>,
-        variant: usize,
-    ) -> Result<crate::conformance::Report> {
-        let judge = property.and_then(|name| Self::property_defs().into_iter().find(|d| d.name == name).map(|d| (d.name, d.judge)));
-        crate::conformance::trace_context::replay(self, path, sdk, sut, judge, variant)
-    }
-
     fn mermaid(&self, path: &[(Option<Action>, State)], violation: Option<(&str, &Violation)>) -> String {
         let mut out = String::from("sequenceDiagram\n");
         // Participants in call order: the root, then callees as the hops name them.

@@ -8,7 +8,7 @@ use tracewright::conformance::corpus::{self, Subject};
 use tracewright::differential::HeaderLines;
 use tracewright::expectations::{DEFAULT_PATH, Expectations};
 use tracewright::headers::Carrier;
-use tracewright::sut::SdkKind;
+use tracewright::sut::sdk::SdkKind;
 
 use crate::{open_sdk, repo, stderr, stdout, tracewright};
 
@@ -112,7 +112,7 @@ fn every_driver_sdk_expectation_is_reproduced_by_its_example() {
             let lines = HeaderLines::parse(&entry.example).expect("examples are header lines");
             let carrier = Carrier::new(&lines.traceparent, &lines.tracestate);
             let seen = corpus::observe(sdk.as_mut(), &carrier).unwrap();
-            let mut probe_sdk = tracewright::sut::open(kind, &repo()).unwrap();
+            let mut probe_sdk = tracewright::sut::sdk::open(kind, &repo()).unwrap();
             corpus::configure(probe_sdk.as_mut()).unwrap();
             let found = corpus::classify(&carrier, &seen, |k, v| corpus::refuses_member(probe_sdk.as_mut(), k, v).unwrap());
             let _ = probe_sdk.shutdown();

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use tracewright::differential::{Carrier, Differential, HeaderLines, SUT, Verdict};
+use tracewright::differential::{Differential, HeaderLines, SUT, Verdict};
+use tracewright::headers::CarrierRef;
 use tracewright::expectations::{DEFAULT_PATH, Expectations};
 
 use crate::repo;
@@ -69,7 +70,7 @@ fn the_sdk_agrees_on_conforming_and_plainly_broken_inputs() {
     ];
     let differential = Differential::new();
     for &(traceparent, tracestate) in cases {
-        let verdict = differential.compare(Carrier::new(traceparent, tracestate));
+        let verdict = differential.compare(CarrierRef::new(traceparent, tracestate));
         assert_eq!(verdict, Verdict::Agree, "{traceparent:?} {tracestate:?}");
     }
     // Both discard these lists; the SDK then sends the empty list it holds,
@@ -77,7 +78,7 @@ fn the_sdk_agrees_on_conforming_and_plainly_broken_inputs() {
     let traceparent = [sampled.as_str()];
     for tracestate in ["foo=1,Bar=2", "foo=1,bar", "foo=1,foo ,bar=2", ""] {
         let tracestate = [tracestate];
-        let verdict = differential.compare(Carrier::new(&traceparent, &tracestate));
+        let verdict = differential.compare(CarrierRef::new(&traceparent, &tracestate));
         let classes: Vec<String> = verdict.classes().map(|c| c.to_string()).collect();
         assert_eq!(classes, ["inject/sends-empty/tracestate"], "{tracestate:?}");
     }
@@ -87,7 +88,7 @@ fn the_sdk_agrees_on_conforming_and_plainly_broken_inputs() {
 fn a_disagreement_reports_class_rule_both_sides_and_the_input() {
     let traceparent = ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"];
     let tracestate = ["congo=t61rcWkgMzE"];
-    let verdict = Differential::new().compare(Carrier::new(&traceparent, &tracestate));
+    let verdict = Differential::new().compare(CarrierRef::new(&traceparent, &tracestate));
     let [found] = verdict.disagreements() else { panic!("one disagreement: {verdict:?}") };
     insta::assert_snapshot!(found.to_string(), @r#"
     traceparent/differs/random-flag: the rust SDK and the W3C reference disagree

@@ -15,9 +15,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tracewright::error::Error;
-use tracewright::sut::driver::{DriverCommand, DriverProcess};
-use tracewright::sut::{
-    Carrier, Extract, Extracted, Inject, SamplerKind, Sdk, SdkKind, ServiceConfig, StartSpan,
+use tracewright::sut::sdk::driver::{DriverCommand, DriverProcess};
+use tracewright::sut::sdk::{
+    Extract, Headers, Extracted, Inject, SamplerKind, Sdk, SdkKind, ServiceConfig, StartSpan,
     StartedSpan,
 };
 
@@ -51,10 +51,10 @@ macro_rules! sdk_module {
 
 macro_rules! for_every_sdk {
     ($($test:ident),* $(,)?) => {
-        sdk_module!(rust, tracewright::sut::SdkKind::Rust, [$($test),*]);
-        sdk_module!(python, tracewright::sut::SdkKind::Python, [$($test),*]);
-        sdk_module!(js, tracewright::sut::SdkKind::Js, [$($test),*]);
-        sdk_module!(go, tracewright::sut::SdkKind::Go, [$($test),*]);
+        sdk_module!(rust, tracewright::sut::sdk::SdkKind::Rust, [$($test),*]);
+        sdk_module!(python, tracewright::sut::sdk::SdkKind::Python, [$($test),*]);
+        sdk_module!(js, tracewright::sut::sdk::SdkKind::Js, [$($test),*]);
+        sdk_module!(go, tracewright::sut::sdk::SdkKind::Go, [$($test),*]);
     };
 }
 
@@ -102,7 +102,7 @@ fn extract(sdk: &mut dyn Sdk, service: &str, headers: &[(&str, &str)]) -> Extrac
     sdk.extract(&Extract::headers(service, headers)).unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
-fn extract_carrier(sdk: &mut dyn Sdk, service: &str, carrier: Carrier) -> Extracted {
+fn extract_carrier(sdk: &mut dyn Sdk, service: &str, carrier: Headers) -> Extracted {
     sdk.extract(&Extract { service: service.into(), carrier })
         .unwrap_or_else(|e| panic!("{}", e.render()))
 }
@@ -121,7 +121,7 @@ fn end(sdk: &mut dyn Sdk, span: &str) {
     sdk.end_span(span).unwrap_or_else(|e| panic!("{}", e.render()));
 }
 
-fn spans(sdk: &mut dyn Sdk) -> Vec<tracewright::sut::FinishedSpan> {
+fn spans(sdk: &mut dyn Sdk) -> Vec<tracewright::sut::sdk::FinishedSpan> {
     sdk.spans().unwrap_or_else(|e| panic!("{}", e.render()))
 }
 
@@ -280,7 +280,7 @@ fn invalid_traceparent_restarts_the_trace(sdk: &mut dyn Sdk, _: SdkKind) {
 
 fn tracestate_round_trips(sdk: &mut dyn Sdk, _: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
-    let mut carrier = Carrier::new();
+    let mut carrier = Headers::new();
     carrier.insert("traceparent".into(), vec![SAMPLED.into()]);
     carrier.insert(
         "tracestate".into(),
@@ -590,7 +590,7 @@ fn traceidratio_decides_on_the_trace_id(sdk: &mut dyn Sdk, kind: SdkKind) {
 fn repeated_traceparent_headers(sdk: &mut dyn Sdk, kind: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
     let other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    let mut carrier = Carrier::new();
+    let mut carrier = Headers::new();
     carrier.insert("traceparent".into(), vec![SAMPLED.into(), other.into()]);
     let cx = extract_carrier(sdk, "orders", carrier);
     let joined = pick(kind, [true, false, false, true]);
@@ -687,7 +687,7 @@ fn client_refuses_a_newer_protocol() {
 fn client_says_how_to_install_a_missing_driver() {
     let empty = tempfile::tempdir().unwrap();
     for kind in [SdkKind::Python, SdkKind::Js, SdkKind::Go] {
-        let error = match tracewright::sut::launch(kind, empty.path()) {
+        let error = match tracewright::sut::sdk::launch(kind, empty.path()) {
             Ok(_) => panic!("{kind} cannot be installed in an empty directory"),
             Err(e) => e,
         };

@@ -84,7 +84,7 @@ fn every_trace_is_a_model_actions_seed_that_decodes_to_its_actions() {
 mod model_actions_judges {
     use tracewright::error::Result;
     use tracewright::fuzzing::model_actions::{run, Configs, Outcome};
-    use tracewright::sut::{self, FinishedSpan, RustSdk, Sdk};
+    use tracewright::sut::sdk::{self as sut, FinishedSpan, RustSdk, Sdk};
 
     use crate::repo;
 

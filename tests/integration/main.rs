@@ -1,5 +1,6 @@
 //! tracewright's integration tests: one binary, one module per topic.
 
+mod architecture;
 mod checker;
 mod cli;
 mod corpus;
@@ -64,9 +65,9 @@ pub fn committed_trace(prefix: &str) -> String {
 
 /// Opens an SDK for a test, or says why not: `None` means "skip" (outside
 /// CI only: in CI a missing driver fails the test that needs it).
-pub fn open_sdk(kind: tracewright::sut::SdkKind) -> Option<Box<dyn tracewright::sut::Sdk>> {
+pub fn open_sdk(kind: tracewright::sut::sdk::SdkKind) -> Option<Box<dyn tracewright::sut::sdk::Sdk>> {
     use std::io::Write as _;
-    if let Err(e) = tracewright::sut::installed(kind, &repo()) {
+    if let Err(e) = tracewright::sut::sdk::installed(kind, &repo()) {
         if std::env::var_os("CI").is_some() {
             panic!("{}", e.render());
         }
@@ -74,7 +75,7 @@ pub fn open_sdk(kind: tracewright::sut::SdkKind) -> Option<Box<dyn tracewright::
         let _ = writeln!(std::io::stderr(), "skipping the {kind} SDK: {e} (run `bash ci/install-drivers.sh`)");
         return None;
     }
-    match tracewright::sut::open(kind, &repo()) {
+    match tracewright::sut::sdk::open(kind, &repo()) {
         Ok(sdk) => Some(sdk),
         Err(e) => panic!("{}", e.render()),
     }

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use tracewright::conformance::walks::{self, Walk};
-use tracewright::conformance::Verdict;
+use tracewright::conformance::{trace_context, Verdict};
 use tracewright::engine::open_trace;
 use tracewright::expectations::Expectations;
 use tracewright::model::SpecModel;
 use tracewright::models::trace_context::TraceContext;
-use tracewright::sut::{RustSdk, Sdk, SdkKind};
+use tracewright::sut::sdk::{RustSdk, Sdk, SdkKind};
 
 use crate::{committed_trace, open_sdk, repo, stdout, tracewright};
 
@@ -31,9 +31,9 @@ fn trace_context_traces() -> Vec<PathBuf> {
 
 fn replay_on(sdk: &mut dyn Sdk, name: &str, trace: &str) -> Verdict {
     let path = repo().join(trace);
-    let (doc, model) = open_trace(&path).unwrap();
+    let (doc, _) = open_trace(&path).unwrap();
     sdk.reset().unwrap();
-    model.replay_sdk(&doc, &path, sdk, name).unwrap().verdict
+    trace_context::replay_trace(&doc, &path, sdk, name).unwrap().verdict
 }
 
 /// The verdict without the random real ids, for snapshots.
@@ -131,7 +131,7 @@ fn replay_cli_prints_the_steps_and_the_verdict() {
     let o = tracewright(&["replay", &trace, "--sut", "rust", "--steps"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.contains("reproduced: TraceIdPreserved violated with the real SDK"), "{text}");
+    assert!(text.contains("reproduced: TraceIdPreserved violated with the real system"), "{text}");
     assert!(text.contains("injected 00-"), "{text}");
 }
 

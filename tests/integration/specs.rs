@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use tracewright::models::registry;
+use tracewright::engine::registry;
 use tracewright::spec::cfg::{Binding, Cfg};
 use tracewright::spec::tla::{first_error, syntax_tree, Module};
 use tracewright::spec::value::Value;

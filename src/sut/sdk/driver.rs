@@ -86,7 +86,7 @@ fn in_process(kind: SdkKind) -> Error {
         sut: format!("{kind} SDK"),
         headline: "runs in-process and has no driver".into(),
         hint: Some(
-            "open it with `tracewright::sut::open`, which returns the in-process SDK".into(),
+            "open it with `tracewright::sut::sdk::open`, which returns the in-process SDK".into(),
         ),
     }
 }
