@@ -5,8 +5,12 @@
 //! - [`sdk`]: the OpenTelemetry SDKs (Rust in-process; Python, JS and Go as
 //!   driver processes), driven span by span through one interface.
 //!
+//! What every kind shares is not a kind: [`process`] starts, watches and
+//! always reaps child processes.
+//!
 //! Mapping a model's actions onto these operations, and judging what the
 //! system did, is the job of [`crate::conformance`], which sits above both
 //! the models and the systems under test.
 
+pub mod process;
 pub mod sdk;
