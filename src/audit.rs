@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 use crate::model::Verdict;
 use crate::oracle::{self, Record};
 
@@ -28,11 +29,23 @@ pub struct SpanRow {
     pub line: usize,
 }
 
+/// One `ExportTraceServiceRequest`. Its only field is `resourceSpans`
+/// (proto3 JSON also allows the proto name `resource_spans`); any other
+/// top-level key means the file is something else, and a tracewright ITF
+/// trace is recognised by its keys to say so.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields)]
 struct Request {
-    #[serde(default)]
-    resource_spans: Vec<ResourceSpans>,
+    #[serde(default, rename = "resourceSpans", alias = "resource_spans")]
+    resource_spans: Option<Vec<ResourceSpans>>,
+    #[serde(default, rename = "#meta")]
+    itf_meta: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "states")]
+    itf_states: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "vars")]
+    itf_vars: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "loop")]
+    itf_loop: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +53,7 @@ struct Request {
 struct ResourceSpans {
     #[serde(default)]
     resource: Option<Resource>,
-    #[serde(default)]
+    #[serde(default, alias = "scope_spans")]
     scope_spans: Vec<ScopeSpans>,
 }
 
@@ -60,7 +73,7 @@ struct Attribute {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AnyValue {
-    #[serde(default)]
+    #[serde(default, alias = "string_value")]
     string_value: Option<String>,
 }
 
@@ -73,9 +86,11 @@ struct ScopeSpans {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OtlpSpan {
+    #[serde(alias = "trace_id")]
     trace_id: String,
+    #[serde(alias = "span_id")]
     span_id: String,
-    #[serde(default)]
+    #[serde(default, alias = "parent_span_id")]
     parent_span_id: String,
     #[serde(default)]
     name: String,
@@ -87,32 +102,53 @@ fn hex_id(value: &str, len: usize) -> bool {
     value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit()) && value.bytes().any(|b| b != b'0')
 }
 
-/// Reads OTLP JSON: one request per line, or one request (possibly
-/// pretty-printed) for the whole file.
-pub fn read(path: &Path) -> Result<Vec<SpanRow>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read spans", e))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        Error::Spec(Diagnostic::new(Location::file(path), "spans file is not valid UTF-8").hint("give OTLP JSON, as a collector's file exporter writes"))
-    })?;
+const SHAPE_HINT: &str = "audit reads OTLP JSON: one ExportTraceServiceRequest {\"resourceSpans\": [...]}, or a collector file exporter's output, one request per line";
+
+/// Reads OTLP JSON: one request (possibly pretty-printed), or a collector
+/// file exporter's requests, one per line. Anything else is an error, and so
+/// is a file with no span at all unless `allow_empty`.
+pub fn read(path: &Path, allow_empty: bool) -> Result<Vec<SpanRow>> {
+    let text = input::read_text(path, &input::OTLP, Error::Spec)?;
+    parse(path, &text, allow_empty)
+}
+
+/// [`read`] on text already read (`path` is for messages only).
+pub fn parse(path: &Path, text: &str, allow_empty: bool) -> Result<Vec<SpanRow>> {
+    let limits = &input::OTLP;
+    input::check_json(path, text, limits, Error::Spec)?;
     let bad = |line: usize, headline: String, hint: &str| Error::Spec(Diagnostic::new(Location::at(path, line), headline).hint(hint.to_string()));
-    // One request for the whole file, else one per non-empty line.
-    let requests: Vec<(usize, Request)> = match serde_json::from_str::<Request>(&text) {
-        Ok(r) => vec![(1, r)],
-        Err(whole) => {
-            let mut out = Vec::new();
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let r = serde_json::from_str::<Request>(line).map_err(|e| {
-                    let at = if text.lines().filter(|l| !l.trim().is_empty()).count() == 1 { whole.line() } else { i + 1 };
-                    bad(at, format!("not an OTLP JSON trace request: {e}"), "each line must be an ExportTraceServiceRequest: {\"resourceSpans\": [...]}")
-                })?;
-                out.push((i + 1, r));
+    let mut requests: Vec<(usize, Request)> = Vec::new();
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty()).collect();
+    // JSON lines when the first line is a whole JSON value; otherwise the
+    // file is one (pretty-printed) request.
+    let json_lines = lines.first().is_some_and(|(_, l)| serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok());
+    let documents: Vec<(usize, &str)> = if json_lines { lines } else if lines.is_empty() { Vec::new() } else { vec![(1, text)] };
+    for (line, document) in documents {
+        let request = serde_json::from_str::<Request>(document).map_err(|e| {
+            let headline = if e.is_data() { "not an OTLP JSON trace request" } else { "spans file is not valid JSON" };
+            let mut d = input::json_error(path, &e, headline, limits).hint(SHAPE_HINT);
+            if json_lines {
+                // The parser counted within this line.
+                d.location = Location::at_column(path, line, e.column().max(1));
             }
-            out
+            Error::Spec(d)
+        })?;
+        if request.itf_meta.is_some() || request.itf_states.is_some() || request.itf_vars.is_some() || request.itf_loop.is_some() {
+            return Err(bad(
+                line,
+                "this is a tracewright ITF trace (a counterexample), not OTLP JSON spans".to_string(),
+                "look at a trace with `tracewright show TRACE` or `tracewright replay TRACE --sut model`; audit judges spans a real system exported as OTLP JSON",
+            ));
         }
-    };
+        if request.resource_spans.is_none() {
+            return Err(bad(line, "an OTLP JSON trace request has `resourceSpans`; this object has none".to_string(), SHAPE_HINT));
+        }
+        requests.push((line, request));
+    }
     let mut rows = Vec::new();
-    for (line, request) in requests {
-        for rs in request.resource_spans {
+    for (line, request) in requests.iter_mut() {
+        let line = *line;
+        for rs in request.resource_spans.take().unwrap_or_default() {
             let service = rs
                 .resource
                 .iter()
@@ -142,6 +178,17 @@ pub fn read(path: &Path) -> Result<Vec<SpanRow>> {
                 });
             }
         }
+    }
+    if rows.is_empty() && !allow_empty {
+        let headline = if requests.is_empty() {
+            "spans file is empty: no OTLP JSON request in it".to_string()
+        } else {
+            format!("no spans: the file's {} OTLP request(s) hold no span", requests.len())
+        };
+        return Err(Error::Spec(
+            Diagnostic::new(Location::file(path), headline)
+                .hint("nothing to judge is not a pass; give `--allow-empty` if an export without spans is fine"),
+        ));
     }
     Ok(rows)
 }

@@ -43,28 +43,34 @@ impl ExitCode {
     }
 }
 
-/// Where in a file something went wrong. Lines are 1-based.
+/// Where in a file something went wrong. Lines and columns are 1-based.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
     pub file: PathBuf,
     pub line: Option<usize>,
+    pub column: Option<usize>,
 }
 
 impl Location {
     pub fn file(file: &Path) -> Location {
-        Location { file: file.to_path_buf(), line: None }
+        Location { file: file.to_path_buf(), line: None, column: None }
     }
 
     pub fn at(file: &Path, line: usize) -> Location {
-        Location { file: file.to_path_buf(), line: Some(line) }
+        Location { file: file.to_path_buf(), line: Some(line), column: None }
+    }
+
+    pub fn at_column(file: &Path, line: usize, column: usize) -> Location {
+        Location { file: file.to_path_buf(), line: Some(line), column: Some(column) }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{}", self.file.display(), line),
-            None => write!(f, "{}", self.file.display()),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, "{}:{}:{}", self.file.display(), line, column),
+            (Some(line), None) => write!(f, "{}:{}", self.file.display(), line),
+            _ => write!(f, "{}", self.file.display()),
         }
     }
 }

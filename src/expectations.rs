@@ -47,6 +47,7 @@ use serde_json::Value as Json;
 
 use crate::differential::HeaderLines;
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 
 /// The newest format version this build reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -86,8 +87,7 @@ pub struct Expectations {
 impl Expectations {
     /// Reads and validates an expectations file.
     pub fn load(path: &Path) -> Result<Expectations> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(path, "read expectations", e))?;
+        let text = input::read_text(path, &input::EXPECTATIONS, Error::Spec)?;
         Expectations::parse(path, &text)
     }
 
@@ -105,14 +105,8 @@ impl Expectations {
             ))
         };
         let json_error = |e: serde_json::Error, what: &str| {
-            let headline = if e.is_eof() {
-                format!("{what} is truncated")
-            } else {
-                format!("{what} is not valid")
-            };
             Error::Spec(
-                Diagnostic::new(Location::at(path, e.line().max(1)), headline)
-                    .evidence("parser", e.to_string())
+                input::json_error(path, &e, &format!("{what} is not valid"), &input::EXPECTATIONS)
                     .hint(
                         "the file lists accepted divergences as \
                          {\"version\": 1, \"divergences\": [{\"sut\", \"class\", \"rule\", \
@@ -123,6 +117,7 @@ impl Expectations {
 
         // The version first, so that a newer file is refused for its version
         // rather than for a field this build does not know.
+        input::check_json(path, text, &input::EXPECTATIONS, Error::Spec)?;
         let json: Json = serde_json::from_str(text).map_err(|e| json_error(e, "expectations JSON"))?;
         let version = match json.get("version") {
             Some(v) => v.as_u64().ok_or_else(|| {

@@ -12,17 +12,48 @@ use crate::spec::cfg::Cfg;
 use crate::spec::tla::Module;
 use crate::trace::TraceDoc;
 
-/// A `.cfg` file: parsed, and its expectations validated.
-pub fn cfg(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = Cfg::parse(Path::new("fuzz.cfg"), text);
+/// Structure-aware depth for the parser targets. libFuzzer's inputs are
+/// short (`-max_len`, 4096 bytes by default), too short to nest past the
+/// parsers' depth limits; an input that starts with `0xFF` is instead
+///
+/// `0xFF, n_hi, n_lo, pick, prefix [0xFE middle [0xFE suffix]]`
+///
+/// and stands for `prefix`, the bracket pair `pairs[pick]` opened `4·n`
+/// times (up to 262,140), `middle`, the pair closed as often, `suffix`: a
+/// few bytes reach any depth the limits guard against. Any other input is
+/// taken as it is.
+pub fn expand_nesting<'a>(data: &'a [u8], pairs: &[(&str, &str)]) -> std::borrow::Cow<'a, [u8]> {
+    let [0xFF, hi, lo, pick, rest @ ..] = data else { return std::borrow::Cow::Borrowed(data) };
+    let n = 4 * (usize::from(*hi) << 8 | usize::from(*lo));
+    let (open, close) = pairs[usize::from(*pick) % pairs.len()];
+    let mut parts = rest.splitn(3, |&b| b == 0xFE);
+    let (prefix, middle, suffix) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let mut out = Vec::with_capacity(rest.len() + n * (open.len() + close.len()));
+    out.extend_from_slice(prefix);
+    for _ in 0..n {
+        out.extend_from_slice(open.as_bytes());
     }
+    out.extend_from_slice(middle);
+    for _ in 0..n {
+        out.extend_from_slice(close.as_bytes());
+    }
+    out.extend_from_slice(suffix);
+    std::borrow::Cow::Owned(out)
+}
+
+/// A `.cfg` file: the byte checks every input file gets, then parsed and
+/// its expectations validated.
+pub fn cfg(data: &[u8]) {
+    let data = expand_nesting(data, &[("{", "}"), ("{\n", "}\n"), ("(*", "*)"), ("{1,", "}")]);
+    let Ok(text) = crate::input::text_of(Path::new("fuzz.cfg"), data.into_owned(), &crate::input::CFG, crate::error::Error::Spec) else { return };
+    let _ = Cfg::parse(Path::new("fuzz.cfg"), &text);
 }
 
 /// A `.tla` module: parsed, then every zero-argument definition evaluated as
 /// a constant, as a `<-` substitution would.
 pub fn tla(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let data = expand_nesting(data, &[("<<", ">>"), ("(", ")"), ("[a |-> ", "]"), ("{", "}"), ("(*", "*)"), ("<<\n", ">>\n")]);
+    let Ok(text) = crate::input::text_of(Path::new("Fuzz.tla"), data.into_owned(), &crate::input::TLA, crate::error::Error::Spec) else { return };
     let Ok(module) = Module::parse(Path::new("Fuzz.tla"), text.to_string()) else { return };
     for (name, def) in &module.definitions {
         if def.arity == 0 {
@@ -35,12 +66,36 @@ pub fn tla(data: &[u8]) {
 /// replayed and rendered as text and Mermaid.
 pub fn trace(data: &[u8]) {
     let path = Path::new("fuzz.itf.json");
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(doc) = TraceDoc::parse(path, text) else { return };
+    let data = expand_nesting(data, JSON_PAIRS);
+    let Ok(text) = crate::input::text_of(path, data.into_owned(), &crate::input::TRACE, crate::error::Error::Trace) else { return };
+    let Ok(doc) = TraceDoc::parse(path, &text) else { return };
     let Some(model) = crate::engine::find(&doc.spec) else { return };
     let _ = model.replay(&doc, path);
     let _ = model.show(&doc, path, false);
     let _ = model.show(&doc, path, true);
+}
+
+const JSON_PAIRS: &[(&str, &str)] = &[("[", "]"), ("{\"a\":", "}"), ("{\"#set\":[", "]}"), ("{\"#tup\":[", "]}"), ("[1,", "]")];
+
+/// OTLP JSON as `audit` reads it: the byte checks, the bounds, the request
+/// stream, and the span invariants judged over whatever spans it held.
+pub fn otlp(data: &[u8]) {
+    let path = Path::new("fuzz.json");
+    let data = expand_nesting(data, JSON_PAIRS);
+    let Ok(text) = crate::input::text_of(path, data.into_owned(), &crate::input::OTLP, crate::error::Error::Spec) else { return };
+    if let Ok(rows) = crate::audit::parse(path, &text, true) {
+        let _ = crate::audit::judge(&rows);
+    }
+}
+
+/// A `conform --corpus` case file and an expectations file: both JSON, both
+/// bounded, read by their own parsers.
+pub fn corpus(data: &[u8]) {
+    let path = Path::new("fuzz.json");
+    let data = expand_nesting(data, JSON_PAIRS);
+    let Ok(text) = crate::input::text_of(path, data.into_owned(), &crate::input::CORPUS_CASE, crate::error::Error::Corpus) else { return };
+    let _ = crate::conformance::corpus::parse_case(path, &text);
+    let _ = crate::expectations::Expectations::parse(path, &text);
 }
 
 /// A walk of the trace-context model run in lockstep on the model and on the

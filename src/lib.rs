@@ -53,6 +53,7 @@ pub mod error;
 pub mod expectations;
 pub mod fuzzing;
 pub mod headers;
+pub mod input;
 pub mod model;
 pub mod models;
 pub mod oracle;

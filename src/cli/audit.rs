@@ -13,11 +13,14 @@ pub struct AuditArgs {
     /// OTLP JSON: a collector file exporter's output (one request per line)
     /// or one ExportTraceServiceRequest.
     pub spans: PathBuf,
+    /// Pass a file without spans (an empty export) instead of refusing it.
+    #[arg(long, env = "TRACEWRIGHT_AUDIT_ALLOW_EMPTY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_empty: bool,
 }
 
 /// Exit codes: 0 every property holds, 1 some property is violated, 2 bad input.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let rows = audit::read(&args.spans)?;
+    let rows = audit::read(&args.spans, args.allow_empty)?;
     let traces: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.trace_id.as_str()).collect();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     println!("audit {}: {} in {}", args.spans.display(), plural(rows.len(), "span"), plural(traces.len(), "trace"));

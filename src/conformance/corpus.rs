@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::differential::{self, Class, HeldState, ReportedState};
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 use crate::headers::Carrier;
 use crate::sut::sdk::{self, Sdk, SamplerKind, ServiceConfig, StartSpan};
 use crate::w3c::{
@@ -78,13 +79,28 @@ const SHAPE: &str = "{\"traceparent\": [\"…\"], \"tracestate\": [\"…\", \"�
 /// Reads every `*.json` file of `dir`, sorted by name. Nothing is run unless
 /// every file is a carrier.
 pub fn load(dir: &Path) -> Result<Vec<Case>> {
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, "read the corpus directory", e))?;
+    if !meta.is_dir() {
+        return Err(Error::Corpus(
+            Diagnostic::new(Location::file(dir), "the corpus is not a directory")
+                .hint(format!("give a directory of *.json files of the form {SHAPE}")),
+        ));
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read the corpus directory", e))?;
     let mut paths = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, "read the corpus directory", e))?;
         let path = entry.path();
-        if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+        // Every `*.json` entry is a case, whatever it is: a directory, FIFO
+        // or broken link of that name is refused when it is read, not skipped.
+        if path.extension().is_some_and(|x| x == "json") {
             paths.push(path);
+        }
+        if paths.len() > input::CORPUS_MAX_CASES {
+            return Err(Error::Corpus(Diagnostic::new(
+                Location::file(dir),
+                format!("the corpus holds more than the limit `max cases` of {} *.json files", input::CORPUS_MAX_CASES),
+            )));
         }
     }
     paths.sort();
@@ -98,7 +114,7 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read the corpus case", e))?;
+            let text = input::read_text(&path, &input::CORPUS_CASE, Error::Corpus)?;
             let carrier = parse_case(&path, &text)?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             Ok(Case { name, carrier })
@@ -108,18 +124,11 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
 
 /// Reads one case file's text (`path` is for messages only).
 pub fn parse_case(path: &Path, text: &str) -> Result<Carrier> {
+    input::check_json(path, text, &input::CORPUS_CASE, Error::Corpus)?;
     let file: CaseFile = serde_json::from_str(text).map_err(|e| {
-        let headline = if e.is_eof() {
-            "corpus case is truncated"
-        } else if e.is_syntax() {
-            "corpus case is not valid JSON"
-        } else {
-            "corpus case is not an incoming carrier"
-        };
+        let headline = if e.is_syntax() { "corpus case is not valid JSON" } else { "corpus case is not an incoming carrier" };
         Error::Corpus(
-            Diagnostic::new(Location::at(path, e.line().max(1)), headline)
-                .evidence("parser", e.to_string())
-                .evidence("expected", SHAPE)
+            input::json_error(path, &e, headline, &input::CORPUS_CASE)
                 .hint("fix or remove the file; see `tracewright conform --help` and README.md"),
         )
     })?;

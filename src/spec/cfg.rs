@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 use crate::spec::value::Value;
 
 /// How a constant gets its value.
@@ -58,14 +59,7 @@ pub struct Cfg {
 
 impl Cfg {
     pub fn read(path: &Path) -> Result<Cfg> {
-        let text = std::fs::read(path).map_err(|e| Error::io(path, "read config", e))?;
-        let text = String::from_utf8(text).map_err(|e| {
-            let line = line_of_offset(e.as_bytes(), e.utf8_error().valid_up_to());
-            Error::Spec(
-                Diagnostic::new(Location::at(path, line), "config is not valid UTF-8")
-                    .hint("a .cfg file is plain text; check that the right file was given"),
-            )
-        })?;
+        let text = input::read_text(path, &input::CFG, Error::Spec)?;
         Cfg::parse(path, &text)
     }
 
@@ -79,10 +73,6 @@ impl Cfg {
     pub fn checked_names(&self) -> impl Iterator<Item = &Named> {
         self.invariants.iter().chain(self.properties.iter())
     }
-}
-
-fn line_of_offset(bytes: &[u8], offset: usize) -> usize {
-    1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -449,7 +439,7 @@ impl Parser<'_> {
             let binding = match self.peek().map(|t| &t.tok) {
                 Some(Tok::Eq) => {
                     self.pos += 1;
-                    Binding::Value(self.value()?)
+                    Binding::Value(self.value(0)?)
                 }
                 Some(Tok::Gets) => {
                     self.pos += 1;
@@ -472,7 +462,9 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn value(&mut self) -> Result<Value> {
+    /// A value nested `depth` sets deep: bounded, so that no config can
+    /// exhaust the stack (here, or in the recursive drop of the value).
+    fn value(&mut self, depth: usize) -> Result<Value> {
         let hint = "a TLC config holds numbers, strings, booleans, model values and sets of them; define tuples and records in the .tla and write `Name <- Definition`";
         let Some(token) = self.peek() else {
             return Err(self.expected("a value", Some(hint)));
@@ -484,6 +476,16 @@ impl Parser<'_> {
             Tok::Ident(s) if s == "FALSE" => Value::Bool(false),
             Tok::Ident(s) if !is_section(&token.tok) => Value::ModelValue(s.clone()),
             Tok::LBrace => {
+                if depth >= input::CFG.depth {
+                    return Err(Error::Spec(
+                        Diagnostic::new(
+                            Location::at(self.path, token.line),
+                            format!("sets nest deeper than the limit `max nesting depth` of {}", input::CFG.depth),
+                        )
+                        .hint("a constant of a TLC config is a number, string, model value or a shallow set of them"),
+                    ));
+                }
+                let open_line = token.line;
                 self.pos += 1;
                 let mut items = BTreeSet::new();
                 if matches!(self.peek().map(|t| &t.tok), Some(Tok::RBrace)) {
@@ -491,7 +493,13 @@ impl Parser<'_> {
                     return Ok(Value::Set(items));
                 }
                 loop {
-                    items.insert(self.value()?);
+                    items.insert(self.value(depth + 1)?);
+                    if items.len() > input::CFG.members {
+                        return Err(Error::Spec(Diagnostic::new(
+                            Location::at(self.path, open_line),
+                            format!("a set has more than the limit `max members` of {}", input::CFG.members),
+                        )));
+                    }
                     match self.peek().map(|t| &t.tok) {
                         Some(Tok::Comma) => self.pos += 1,
                         Some(Tok::RBrace) => {

@@ -138,6 +138,9 @@ pub fn resolve(target: &str, root: &Path) -> Result<SpecFiles> {
     }
     if has_ext(path, "tla") {
         if !path.is_file() {
+            if std::fs::symlink_metadata(path).is_ok() {
+                crate::input::check_file(path, &crate::input::TLA, Error::Spec)?;
+            }
             return Err(missing_file(path, "spec"));
         }
         let cfg = path.with_extension("cfg");
@@ -179,6 +182,10 @@ fn missing_file(path: &Path, what: &str) -> Error {
 /// config's name or a prefix of it followed by `_`.
 pub fn config_of(cfg: &Path) -> Result<SpecFiles> {
     if !cfg.is_file() {
+        // A directory, FIFO or broken link: say which.
+        if std::fs::symlink_metadata(cfg).is_ok() {
+            crate::input::check_file(cfg, &crate::input::CFG, Error::Spec)?;
+        }
         return Err(missing_file(cfg, "config"));
     }
     let dir = match cfg.parent() {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use tree_sitter::{Node, Parser, Tree};
 
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 use crate::spec::value::Value;
 
 /// A top-level definition `Name(params) == body`.
@@ -59,37 +60,109 @@ pub fn syntax_tree(source: &str) -> Tree {
 /// tree-sitter may wrap a whole module in an ERROR; the innermost, earliest
 /// error inside it is where the mistake is.
 pub fn first_error(tree: &Tree, source: &str) -> Option<(usize, String)> {
-    fn innermost(node: Node<'_>) -> Node<'_> {
-        let mut cursor = node.walk();
-        let child = node.children(&mut cursor).find(|c| c.is_error() || c.is_missing() || c.has_error());
-        match child {
-            Some(c) => innermost(c),
-            None => node,
-        }
-    }
     let root = tree.root_node();
     if !root.has_error() {
         return None;
     }
-    let node = innermost(root);
+    // A loop, not recursion: the tree is as deep as the source nests.
+    let mut node = root;
+    loop {
+        let mut cursor = node.walk();
+        let child = node.children(&mut cursor).find(|c| c.is_error() || c.is_missing() || c.has_error());
+        match child {
+            Some(c) => node = c,
+            None => break,
+        }
+    }
     let line = line_of(node);
     let text = source.lines().nth(line - 1).unwrap_or("").trim().to_string();
     Some((line, text))
 }
 
+fn shorten(text: &str) -> String {
+    if text.len() <= 40 { text.to_string() } else { format!("{}… ({} digits)", &text[..40], text.len()) }
+}
+
+/// Bounds the bracket nesting of TLA+ source before tree-sitter parses it:
+/// `(`, `[`, `{` and `<<`, outside strings and comments. No spec nests
+/// anywhere near [`input::TLA`]'s `max nesting depth` times its factor of 4
+/// (an expression's brackets, not only a constant's); a file that does is
+/// refused before anything walks its tree.
+fn check_nesting(path: &Path, source: &str) -> Result<()> {
+    let limit = 4 * input::TLA.depth;
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut block_comments = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let two = (bytes[i], bytes.get(i + 1).copied().unwrap_or(0));
+        if block_comments > 0 {
+            match two {
+                (b'(', b'*') => block_comments += 1,
+                (b'*', b')') => block_comments -= 1,
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+            continue;
+        }
+        match two {
+            (b'(', b'*') => {
+                block_comments = 1;
+                i += 2;
+                continue;
+            }
+            (b'\\', b'*') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            (b'"', _) => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            (b'<', b'<') | (b'(', _) | (b'[', _) | (b'{', _) => {
+                depth += 1;
+                if depth > limit {
+                    let (line, column) = input::position(bytes, i);
+                    return Err(Error::Spec(
+                        Diagnostic::new(
+                            Location::at_column(path, line, column),
+                            format!("brackets nest deeper than the limit `max nesting depth` of {limit}"),
+                        )
+                        .hint("no spec nests expressions that deep; check that the right file was given"),
+                    ));
+                }
+                if two.0 == b'<' {
+                    i += 1;
+                }
+            }
+            (b'>', b'>') | (b')', _) | (b']', _) | (b'}', _) => {
+                depth = depth.saturating_sub(1);
+                if two.0 == b'>' {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 impl Module {
     pub fn read(path: &Path) -> Result<Module> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read spec", e))?;
-        let source = String::from_utf8(bytes).map_err(|_| {
-            Error::Spec(
-                Diagnostic::new(Location::file(path), "spec is not valid UTF-8")
-                    .hint("a .tla file is plain text; check that the right file was given"),
-            )
-        })?;
+        let source = input::read_text(path, &input::TLA, Error::Spec)?;
         Module::parse(path, source)
     }
 
     pub fn parse(path: &Path, source: String) -> Result<Module> {
+        check_nesting(path, &source)?;
         let tree = syntax_tree(&source);
         if let Some((line, text)) = first_error(&tree, &source) {
             return Err(Error::Spec(
@@ -164,6 +237,14 @@ impl Module {
                         line: line_of(name_node),
                         body: body.byte_range(),
                     };
+                    if let Some(first) = definitions.get(&def.name) {
+                        let first: &Definition = first;
+                        return Err(Error::Spec(
+                            Diagnostic::new(Location::at(path, def.line), format!("`{}` is defined twice", def.name))
+                                .evidence("first defined on line", first.line.to_string())
+                                .hint("TLA+ allows one definition per name in a module; SANY refuses this too"),
+                        ));
+                    }
                     definitions.insert(def.name.clone(), def);
                 }
                 _ => {}
@@ -178,10 +259,12 @@ impl Module {
 
     /// Evaluates a zero-argument, constant-level definition.
     pub fn evaluate(&self, name: &str) -> Result<Value> {
-        self.evaluate_guarded(name, &mut BTreeSet::new())
+        self.evaluate_guarded(name, &mut BTreeSet::new(), 0)
     }
 
-    fn evaluate_guarded(&self, name: &str, active: &mut BTreeSet<String>) -> Result<Value> {
+    /// `depth` counts both nested expressions and definitions that name
+    /// definitions, so neither can exhaust the stack.
+    fn evaluate_guarded(&self, name: &str, active: &mut BTreeSet<String>, depth: usize) -> Result<Value> {
         let def = self.definitions.get(name).ok_or_else(|| {
             Error::Spec(
                 Diagnostic::new(
@@ -208,13 +291,23 @@ impl Module {
             .root_node()
             .descendant_for_byte_range(def.body.start, def.body.end)
             .expect("a definition's body lies inside the tree");
-        let value = self.eval(body, active);
+        let value = self.eval(body, active, depth + 1);
         active.remove(name);
         value
     }
 
-    fn eval(&self, node: Node<'_>, active: &mut BTreeSet<String>) -> Result<Value> {
+    fn eval(&self, node: Node<'_>, active: &mut BTreeSet<String>, depth: usize) -> Result<Value> {
         let text = &self.source[node.byte_range()];
+        if depth > input::TLA.depth {
+            return Err(Error::Spec(
+                Diagnostic::new(
+                    Location::at(&self.path, line_of(node)),
+                    format!("this constant nests deeper than the limit `max nesting depth` of {} (expressions and definitions naming definitions)", input::TLA.depth),
+                )
+                .evidence("expression", text.lines().next().unwrap_or("").trim().to_string())
+                .hint("a constant bound with `<-` is a shallow tuple, set or record"),
+            ));
+        }
         let unsupported = || {
             Error::Spec(
                 Diagnostic::new(
@@ -228,22 +321,30 @@ impl Module {
         let mut cursor = node.walk();
         let items: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
         match node.kind() {
-            "nat_number" => text.parse::<i64>().map(Value::Int).map_err(|_| unsupported()),
+            "nat_number" => text.parse::<i64>().map(Value::Int).map_err(|_| {
+                Error::Spec(
+                    Diagnostic::new(Location::at(&self.path, line_of(node)), format!("number `{}` does not fit in 64 bits", shorten(text)))
+                        .hint("tracewright's constants are 64-bit integers"),
+                )
+            }),
             "boolean" => Ok(Value::Bool(text == "TRUE")),
             "string" => {
                 let inner = &text[1..text.len() - 1];
                 Ok(Value::Str(inner.replace("\\\"", "\"").replace("\\\\", "\\")))
             }
-            "parentheses" => self.eval(items[0], active),
+            "parentheses" => match items.first() {
+                Some(&inner) => self.eval(inner, active, depth + 1),
+                None => Err(unsupported()),
+            },
             "tuple_literal" => items
                 .into_iter()
                 .filter(|n| !matches!(n.kind(), "langle_bracket" | "rangle_bracket"))
-                .map(|n| self.eval(n, active))
+                .map(|n| self.eval(n, active, depth + 1))
                 .collect::<Result<Vec<_>>>()
                 .map(Value::Tuple),
             "finite_set_literal" => items
                 .into_iter()
-                .map(|n| self.eval(n, active))
+                .map(|n| self.eval(n, active, depth + 1))
                 .collect::<Result<BTreeSet<_>>>()
                 .map(Value::Set),
             "record_literal" => {
@@ -251,11 +352,11 @@ impl Module {
                 let mut rest = items.into_iter().filter(|n| n.kind() != "all_map_to");
                 while let (Some(key), Some(value)) = (rest.next(), rest.next()) {
                     let key = self.source[key.byte_range()].to_string();
-                    fields.insert(key, self.eval(value, active)?);
+                    fields.insert(key, self.eval(value, active, depth + 1)?);
                 }
                 Ok(Value::Record(fields))
             }
-            "identifier_ref" => self.evaluate_guarded(text, active),
+            "identifier_ref" => self.evaluate_guarded(text, active, depth + 1),
             _ => Err(unsupported()),
         }
     }

@@ -49,6 +49,7 @@ use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Diagnostic, Error, Location, Result};
+use crate::input;
 
 /// The newest `tracewright-format` this build writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -196,20 +197,17 @@ impl TraceDoc {
 
     /// Reads and validates a trace file.
     pub fn read(path: &Path) -> Result<TraceDoc> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read trace", e))?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            Error::Trace(Diagnostic::new(Location::file(path), "trace is not valid UTF-8")
-                .hint("a trace is a JSON file written by `tracewright check`"))
-        })?;
+        let text = input::read_text(path, &input::TRACE, Error::Trace)?;
         TraceDoc::parse(path, &text)
     }
 
+    /// Validates `text` as the trace at `path` (the path is for messages
+    /// only), within [`input::TRACE`]'s bounds.
     pub fn parse(path: &Path, text: &str) -> Result<TraceDoc> {
+        input::check_json(path, text, &input::TRACE, Error::Trace)?;
         let json: Json = serde_json::from_str(text).map_err(|e| {
-            let what = if e.is_eof() { "trace is truncated" } else { "trace is not valid JSON" };
             Error::Trace(
-                Diagnostic::new(Location::at(path, e.line().max(1)), what)
-                    .evidence("parser", e.to_string())
+                input::json_error(path, &e, "trace is not valid JSON", &input::TRACE)
                     .hint("the file was cut short or edited; re-run `tracewright check` to write it again"),
             )
         })?;
@@ -240,7 +238,12 @@ impl TraceDoc {
         if version == 0 {
             return Err(bad(format!("`#meta.{FORMAT_KEY}` is 0, which no tracewright writes")));
         }
-        let constants = match serde_json::from_str::<Json>(&field("constants")?) {
+        let constants_text = field("constants")?;
+        input::check_json(path, &constants_text, &input::TRACE, |d| {
+            let headline = format!("`#meta.constants`: {}", d.headline);
+            Error::Trace(Diagnostic { location: Location::file(&d.location.file), headline, ..d })
+        })?;
+        let constants = match serde_json::from_str::<Json>(&constants_text) {
             Ok(Json::Object(o)) => o,
             _ => return Err(bad("`#meta.constants` is not a JSON object".into())),
         };

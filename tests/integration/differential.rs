@@ -138,12 +138,12 @@ fn the_loader_rejects_malformed_files_with_file_and_line() {
     let cases: [(String, &str); 7] = [
         (
             VALID_FILE.replace("\"why\": \"a SHOULD\"", "\"why\": \"a SHOULD\","),
-            "<dir>/expectations.json:10: expectations JSON is not valid",
+            "<dir>/expectations.json:10:5: expectations JSON is not valid",
         ),
-        (VALID_FILE[..120].to_string(), "<dir>/expectations.json:7: expectations JSON is truncated"),
+        (VALID_FILE[..120].to_string(), "<dir>/expectations.json:7:8: expectations file is truncated"),
         (
             VALID_FILE.replace("\"why\": \"a SHOULD\"", "\"because\": \"a SHOULD\""),
-            "<dir>/expectations.json:9: expectations file is not valid",
+            "<dir>/expectations.json:9:15: expectations file is not valid",
         ),
         (
             VALID_FILE.replace("\"version\": 1", "\"version\": 2"),
@@ -162,9 +162,14 @@ fn the_loader_rejects_malformed_files_with_file_and_line() {
             "<dir>/expectations.json:6: class \"inject\" is not of the form <stage>/<kind>/<detail>",
         ),
     ];
-    for (text, message) in cases {
-        assert_eq!(load_text(&text).err().as_deref(), Some(message), "{text}");
-    }
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(text, message)| {
+            let got = load_text(text).err();
+            (got.as_deref() != Some(*message)).then(|| format!("expected {message:?}\n     got {got:?}\n  for {text}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let missing = Expectations::load(Path::new("/nonexistent/expectations.json"));
     assert!(missing.is_err());
 }

@@ -35,6 +35,25 @@ fn trace_seeds_and_regressions_do_not_panic() {
 }
 
 #[test]
+fn otlp_seeds_and_regressions_do_not_panic() {
+    replay("otlp", tracewright::fuzzing::otlp);
+}
+
+#[test]
+fn corpus_seeds_and_regressions_do_not_panic() {
+    replay("corpus", tracewright::fuzzing::corpus);
+}
+
+/// The structure-aware seeds reach 200,000 levels of nesting in a few bytes.
+#[test]
+fn nesting_seeds_expand_past_every_depth_limit() {
+    let seed = std::fs::read(crate::repo().join("fuzz/seeds/cfg/deep-sets")).unwrap();
+    let text = tracewright::fuzzing::expand_nesting(&seed, &[("{", "}")]);
+    assert_eq!(text.iter().filter(|&&b| b == b'{').count(), 200_000);
+    assert!(text.starts_with(b"CONSTANTS\n  X = {{{") && text.ends_with(b"}}}\nINIT Init\nNEXT Next\n"));
+}
+
+#[test]
 fn traceparent_seeds_and_regressions_do_not_panic() {
     replay("traceparent", tracewright::fuzzing::traceparent);
 }

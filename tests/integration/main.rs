@@ -7,6 +7,7 @@ mod corpus;
 mod differential;
 mod drivers;
 mod fuzz_regressions;
+mod hostile;
 mod pinned;
 mod replay;
 mod specs;
@@ -30,9 +31,7 @@ pub fn tracewright_in(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .env("TRACEWRIGHT_PROGRESS", "never")
         .env_remove("TRACEWRIGHT_SPECS")
-        .env_remove("TRACEWRIGHT_OUT")
         .env_remove("TRACEWRIGHT_THREADS")
-        .env_remove("TRACEWRIGHT_FORMAT")
         .output()
         .expect("the tracewright binary runs")
 }
