@@ -186,6 +186,7 @@ fn run_json(r: &RunReport) -> serde_json::Value {
         "exit_code": code.code(),
         "complete": r.stopped.is_none(),
         "stop_reason": r.stopped.as_ref().map(ToString::to_string),
+        "stopped_by": r.stopped.as_ref().map(|s| s.bound()),
         "distinct_states": r.distinct,
         "generated_states": r.generated,
         "depth": r.depth,

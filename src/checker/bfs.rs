@@ -129,6 +129,10 @@ where
     let mut inits: Vec<(Fingerprint, S)> = inits.into_iter().map(|st| (fingerprint(&st), st)).collect();
     inits.sort_by_key(|(fp, _)| *fp);
     for (fp, state) in inits {
+        if options.max_states.is_some_and(|n| s.distinct >= n) {
+            s.stopped = options.max_states.map(StopReason::MaxStates);
+            break;
+        }
         let shard = &mut s.store[shard_of(fp)];
         if shard.contains_key(&fp) {
             continue;
@@ -163,7 +167,11 @@ where
                 s.stopped = Some(reason);
                 break 'levels;
             }
-            let step = expand(block, &mut s.store, visitor);
+            let mut step = expand(block, &mut s.store, visitor);
+            let over = options.max_states.filter(|&n| s.distinct + step.fresh.len() as u64 > n);
+            if let Some(n) = over {
+                keep_at_most(&mut step, &mut s.store, (n - s.distinct) as usize);
+            }
             s.generated += step.generated;
             s.distinct += step.fresh.len() as u64;
             for fp in step.dead {
@@ -185,6 +193,16 @@ where
                 }
             }
             publish(options, &s);
+            if let Some(n) = over {
+                // Exactly n distinct states are stored; the rest of this
+                // block's successors were taken out again.
+                if !next.is_empty() {
+                    s.depth = next_depth;
+                }
+                s.stopped = Some(StopReason::MaxStates(n));
+                publish(options, &s);
+                break 'levels;
+            }
         }
         if !next.is_empty() {
             s.depth = next_depth;
@@ -288,6 +306,18 @@ where
         step.findings.extend(findings);
     }
     step
+}
+
+/// Keeps the first `keep` fresh states of a block (in their merge order,
+/// which is the same for any thread count) and takes the others out of the
+/// store again, with their findings: `--max-states N` stores exactly N.
+/// Runs once per search, at the bound, never on the hot path.
+fn keep_at_most<S>(step: &mut Step<S>, store: &mut [Shard], keep: usize) {
+    let dropped: std::collections::HashSet<Fingerprint> = step.fresh.drain(keep.min(step.fresh.len())..).map(|(fp, _)| fp).collect();
+    for fp in &dropped {
+        store[shard_of(*fp)].remove(fp);
+    }
+    step.findings.retain(|(_, fp, _)| !dropped.contains(fp));
 }
 
 /// The fingerprints from an initial state to `fp`, through stored parents.

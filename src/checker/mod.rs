@@ -83,10 +83,22 @@ pub enum StopReason {
     Interrupted,
 }
 
+impl StopReason {
+    /// Which bound stopped the run, as the JSON report's `stopped_by` names it.
+    pub fn bound(&self) -> &'static str {
+        match self {
+            StopReason::MaxStates(_) => "max_states",
+            StopReason::MaxDepth(_) => "max_depth",
+            StopReason::Timeout(_) => "timeout",
+            StopReason::Interrupted => "interrupt",
+        }
+    }
+}
+
 impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StopReason::MaxStates(n) => write!(f, "--max-states {n} reached"),
+            StopReason::MaxStates(n) => write!(f, "--max-states {n} reached: exactly {n} distinct states stored"),
             StopReason::MaxDepth(n) => write!(f, "--max-depth {n} reached with states left to explore"),
             StopReason::Timeout(d) => write!(f, "--timeout {}s reached", d.as_secs()),
             StopReason::Interrupted => write!(f, "interrupted"),
