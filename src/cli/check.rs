@@ -35,25 +35,25 @@ pub struct CheckArgs {
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub target: Option<String>,
     /// Check every config of every spec under the specs directory.
-    #[arg(long)]
+    #[arg(long, env = "TRACEWRIGHT_CHECK_ALL", value_parser = clap::builder::BoolishValueParser::new())]
     pub all: bool,
     /// Worker threads; all cores by default.
     #[arg(long, env = "TRACEWRIGHT_THREADS")]
     pub threads: Option<usize>,
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value = "human", env = "TRACEWRIGHT_FORMAT")]
+    #[arg(long, value_enum, default_value = "human", env = "TRACEWRIGHT_CHECK_FORMAT")]
     pub format: Format,
     /// Where counterexample traces are written.
-    #[arg(long, default_value = "traces", env = "TRACEWRIGHT_OUT")]
+    #[arg(long, default_value = "traces", env = "TRACEWRIGHT_CHECK_OUT")]
     pub out: PathBuf,
     /// Stop after this many distinct states (exit code 3).
-    #[arg(long, env = "TRACEWRIGHT_MAX_STATES")]
+    #[arg(long, env = "TRACEWRIGHT_CHECK_MAX_STATES")]
     pub max_states: Option<u64>,
     /// Explore no deeper than this many states along a path (exit code 3).
-    #[arg(long, env = "TRACEWRIGHT_MAX_DEPTH")]
+    #[arg(long, env = "TRACEWRIGHT_CHECK_MAX_DEPTH")]
     pub max_depth: Option<u32>,
     /// Stop after this many seconds per config (exit code 3).
-    #[arg(long, env = "TRACEWRIGHT_TIMEOUT")]
+    #[arg(long, env = "TRACEWRIGHT_CHECK_TIMEOUT")]
     pub timeout: Option<u64>,
     /// The directory named specs are looked up in.
     #[arg(long, env = spec::SPECS_ENV)]

@@ -28,33 +28,33 @@ use crate::sut::sdk::{self, SdkKind};
 #[derive(Debug, Args)]
 pub struct ConformArgs {
     /// The SDKs to run, comma-separated: rust, python, js, go.
-    #[arg(long, value_delimiter = ',', default_value = "rust,python,js,go", env = "TRACEWRIGHT_SUTS")]
+    #[arg(long, value_delimiter = ',', default_value = "rust,python,js,go", env = "TRACEWRIGHT_CONFORM_SUT")]
     pub sut: Vec<String>,
     /// How many random walks.
-    #[arg(long, default_value_t = 100, env = "TRACEWRIGHT_CASES")]
+    #[arg(long, default_value_t = 100, env = "TRACEWRIGHT_CONFORM_CASES")]
     pub cases: usize,
     /// The seed of the walks; the same seed gives the same walks.
-    #[arg(long, default_value_t = 0, env = "TRACEWRIGHT_SEED")]
+    #[arg(long, default_value_t = 0, env = "TRACEWRIGHT_CONFORM_SEED")]
     pub seed: u64,
     /// The longest walk, in choices.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 40, env = "TRACEWRIGHT_CONFORM_MAX_STEPS")]
     pub max_steps: usize,
     /// The model config to walk.
-    #[arg(long, default_value = "specs/trace_context/conform/TraceContext_conform.cfg")]
+    #[arg(long, default_value = "specs/trace_context/conform/TraceContext_conform.cfg", env = "TRACEWRIGHT_CONFORM_CONFIG")]
     pub config: PathBuf,
     /// The accepted, understood divergences.
-    #[arg(long, default_value = "conformance/expectations.json", env = "TRACEWRIGHT_EXPECTATIONS")]
+    #[arg(long, default_value = "conformance/expectations.json", env = "TRACEWRIGHT_CONFORM_EXPECTATIONS")]
     pub expectations: PathBuf,
     /// Where minimal divergent walks are written.
-    #[arg(long, default_value = "traces/conform", env = "TRACEWRIGHT_OUT")]
+    #[arg(long, default_value = "traces/conform", env = "TRACEWRIGHT_CONFORM_OUT")]
     pub out: PathBuf,
     /// Output format on stdout.
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(long, value_enum, default_value = "human", env = "TRACEWRIGHT_CONFORM_FORMAT")]
     pub format: super::check::Format,
     /// Run the incoming carriers of this directory (one `*.json` file per
     /// case: `{"traceparent": ["…"], "tracestate": ["…", "…"]}`) instead of
     /// random walks; the walk options are then unused.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "TRACEWRIGHT_CONFORM_CORPUS")]
     pub corpus: Option<PathBuf>,
 }
 
@@ -130,9 +130,8 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
-        _ => {
-            print!("{}", render(&args, &versions, &outcome, &written, &expectations));
-        }
+        super::check::Format::Junit => print!("{}", walks::render_junit(&outcome, &versions, &written, &expected)),
+        super::check::Format::Human => print!("{}", render(&args, &versions, &outcome, &written, &expectations)),
     }
     Ok(exit)
 }

@@ -22,10 +22,10 @@ use crate::trace::TraceDoc;
 #[derive(Debug, Args)]
 pub struct FuzzSeedsArgs {
     /// Directories of traces to convert.
-    #[arg(long = "traces", default_values = ["traces", "traces/conform"])]
+    #[arg(long = "traces", default_values = ["traces", "traces/conform"], env = "TRACEWRIGHT_FUZZ_SEEDS_TRACES", value_delimiter = ',')]
     pub traces: Vec<PathBuf>,
     /// Where the seeds go.
-    #[arg(long, default_value = "fuzz/seeds/model_actions")]
+    #[arg(long, default_value = "fuzz/seeds/model_actions", env = "TRACEWRIGHT_FUZZ_SEEDS_OUT")]
     pub out: PathBuf,
 }
 

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod check;
 pub mod conform;
+pub mod env;
 pub mod fuzz_seeds;
 mod progress;
 pub mod replay;

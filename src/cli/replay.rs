@@ -34,10 +34,10 @@ fn sut_help() -> String {
 pub struct ReplayArgs {
     /// The trace file, as written by `check` or `conform`.
     pub trace: PathBuf,
-    #[arg(long, env = "TRACEWRIGHT_SUT", long_help = sut_help(), value_parser = clap::builder::PossibleValuesParser::new(sut_names()))]
+    #[arg(long, env = "TRACEWRIGHT_REPLAY_SUT", long_help = sut_help(), value_parser = clap::builder::PossibleValuesParser::new(sut_names()))]
     pub sut: String,
     /// Print what the system did at every step.
-    #[arg(long)]
+    #[arg(long, env = "TRACEWRIGHT_REPLAY_STEPS", value_parser = clap::builder::BoolishValueParser::new())]
     pub steps: bool,
 }
 

@@ -219,3 +219,52 @@ fn seed_for(seed: u64, index: usize) -> [u8; 32] {
     bytes[8..16].copy_from_slice(&(index as u64).to_le_bytes());
     bytes
 }
+
+/// The outcome as JUnit XML: a suite per SDK, a case per walk. A walk fails
+/// when its divergence is not listed in the expectations; a listed one
+/// passes with its class in the case's output. `written` holds the trace of
+/// each finding, in the order of `outcome.findings`.
+pub fn render_junit(
+    outcome: &Outcome,
+    subjects: &[(String, String)],
+    written: &[crate::trace::Written],
+    expected: &dyn Fn(&str, &str) -> bool,
+) -> String {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("tracewright conform");
+    for (sut, version) in subjects {
+        let mut suite = TestSuite::new(format!("{sut} {version}"));
+        for c in &outcome.cases {
+            let Some((_, verdict)) = c.verdicts.iter().find(|(s, _)| s == sut) else { continue };
+            let mut out = None;
+            let status = match verdict {
+                Verdict::Diverged(d) if !expected(sut, &d.class) => {
+                    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    s.set_message(format!("new divergence: {}", d.class));
+                    let trace = outcome
+                        .findings
+                        .iter()
+                        .zip(written)
+                        .find(|(f, _)| f.sut == *sut && f.class == d.class)
+                        .map(|(_, w)| format!("\nminimal walk: {}", w.path().display()))
+                        .unwrap_or_default();
+                    s.set_description(format!("{d}{trace}"));
+                    s
+                }
+                Verdict::Diverged(d) => {
+                    out = Some(format!("expected divergence {}: {d}", d.class));
+                    TestCaseStatus::success()
+                }
+                _ => TestCaseStatus::success(),
+            };
+            let mut case = TestCase::new(format!("walk {} ({} steps)", c.index, c.steps), status);
+            case.set_classname(format!("conform.walks.{sut}"));
+            if let Some(out) = out {
+                case.set_system_out(out);
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().expect("JUnit XML serializes")
+}
