@@ -3,6 +3,10 @@
 //!     cargo bench --bench checker                  # the bench config, 5 runs per thread count
 //!     BENCH_CONFIG=path.cfg BENCH_REPS=9 cargo bench --bench checker
 //!
+//! `cargo test --all-targets` runs this file too, without `--bench` (which
+//! `cargo bench` passes to harness = false benches): it then does a smoke
+//! run of the small default config, once per thread count, in milliseconds.
+//!
 //! Runs alternate between one and two threads (so load on this shared machine
 //! hits both alike) and the medians are reported, with their ratio. Nothing
 //! here asserts a time: the numbers are for people.
@@ -30,10 +34,16 @@ fn peak_rss_mb() -> Option<f64> {
 
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = std::env::var("BENCH_CONFIG")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| root.join("specs/trace_context/bench/TraceContext_bench.cfg"));
-    let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let full = std::env::args().any(|a| a == "--bench");
+    let config = match std::env::var("BENCH_CONFIG") {
+        Ok(path) if full => std::path::PathBuf::from(path),
+        _ if full => root.join("specs/trace_context/bench/TraceContext_bench.cfg"),
+        _ => root.join("specs/trace_context/TraceContext.cfg"),
+    };
+    let reps: usize = if full { std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(5) } else { 1 };
+    if !full {
+        println!("smoke run (no --bench): one run of {} per thread count; `cargo bench --bench checker` measures", config.display());
+    }
     let files = tracewright::spec::config_of(&config).expect("the bench config exists");
     let prepared = engine::prepare(&files).expect("the bench config loads");
     let threads = [1usize, 2];

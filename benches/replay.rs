@@ -5,7 +5,9 @@
 //!     bash ci/install-drivers.sh && cargo bench --bench replay
 //!     BENCH_WALKS=400 BENCH_REPS=7 cargo bench --bench replay
 //!
-//! Medians of BENCH_REPS runs; nothing is asserted.
+//! Medians of BENCH_REPS runs; nothing is asserted. Without `--bench` (under
+//! `cargo test --all-targets`) it is a smoke run: two walks, once, on the
+//! in-process Rust SDK only.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -19,8 +21,9 @@ use tracewright::sut::sdk::{self as sut, SdkKind};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let walks_n: usize = std::env::var("BENCH_WALKS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let full = std::env::args().any(|a| a == "--bench");
+    let walks_n: usize = if full { std::env::var("BENCH_WALKS").ok().and_then(|v| v.parse().ok()).unwrap_or(200) } else { 2 };
+    let reps: usize = if full { std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(5) } else { 1 };
     let files = tracewright::spec::config_of(&root.join("specs/trace_context/conform/TraceContext_conform.cfg")).unwrap();
     let model = TraceContext::from_constants(&tracewright::spec::load(&files).unwrap().constants).unwrap();
     let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
@@ -34,6 +37,10 @@ fn main() {
     let steps: usize = paths.iter().map(|(p, _)| p.len() - 1).sum();
     println!("{} walks, {} model steps per run, {} runs per system", walks_n, steps, reps);
     for kind in SdkKind::ALL {
+        if !full && kind != SdkKind::Rust {
+            println!("{:<7} skipped in the smoke run (no --bench)", kind.name());
+            continue;
+        }
         if let Err(e) = sut::installed(kind, root) {
             println!("{:<7} skipped: {e}", kind.name());
             continue;
