@@ -90,7 +90,8 @@ pub fn check(args: &[OsString]) -> Result<()> {
                 let option = arg.get_long().map(|l| format!("--{l}")).unwrap_or_else(|| arg.get_id().to_string());
                 let text = e.to_string();
                 let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
-                let mut why = first.split_once("': ").map_or(first, |(_, why)| why).to_string();
+                let first = first.replace(" for '--value <value>'", "");
+                let mut why = first.split_once("': ").map_or(first.as_str(), |(_, why)| why).to_string();
                 if let Some(values) = text.lines().find(|l| l.contains("possible values")) {
                     why = format!("{why} {}", values.trim());
                 }

@@ -285,3 +285,56 @@ fn usage_errors_exit_2() {
     assert!(stderr(&o).contains("--threads must be at least 1"));
     assert!(!repo().join("never-written").exists());
 }
+
+#[test]
+fn max_states_stops_at_exactly_n_for_any_thread_count() {
+    for n in [1u64, 10, 100, 600] {
+        for threads in ["1", "2"] {
+            let o = tracewright(&["check", "trace-context", "--format", "json", "--max-states", &n.to_string(), "--threads", threads, "--out", "/nonexistent/never-written"]);
+            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+            let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            let run = &doc["runs"][0];
+            assert_eq!(run["distinct_states"], n, "--max-states {n} --threads {threads}");
+            assert_eq!(run["stopped_by"], "max_states");
+        }
+    }
+    // A bound the space does not reach stops nothing.
+    let o = tracewright(&["check", "trace-context", "--format", "json", "--max-states", "100000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["runs"][0]["stopped_by"], serde_json::Value::Null);
+    assert_eq!(doc["runs"][0]["distinct_states"], 615);
+}
+
+#[test]
+fn an_environment_value_that_does_not_parse_names_the_variable() {
+    let run = |var: &str, value: &str, args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_tracewright")).args(args).current_dir(repo()).env(var, value).output().unwrap();
+        (o.status.code(), stderr(&o))
+    };
+    let (code, err) = run("TRACEWRIGHT_CHECK_MAX_STATES", "ten", &["check", "trace-context"]);
+    assert_eq!(code, Some(2));
+    assert!(err.starts_with("error: environment variable TRACEWRIGHT_CHECK_MAX_STATES=\"ten\" is not a valid --max-states"), "{err}");
+    let (code, err) = run("TRACEWRIGHT_CONFORM_CASES", "many", &["conform", "--sut", "rust"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("TRACEWRIGHT_CONFORM_CASES=\"many\" is not a valid --cases"), "{err}");
+    let (code, err) = run("TRACEWRIGHT_CHECK_FORMAT", "xml", &["check", "trace-context"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("TRACEWRIGHT_CHECK_FORMAT=\"xml\" is not a valid --format: invalid value 'xml' [possible values: human, json, junit]"), "{err}");
+    let (code, err) = run("TRACEWRIGHT_SUTS", "rust", &["conform"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("TRACEWRIGHT_SUTS is no longer read") && err.contains("TRACEWRIGHT_CONFORM_SUT"), "{err}");
+    // A variable of another command is not this command's business.
+    let (code, _) = run("TRACEWRIGHT_CONFORM_CASES", "many", &["show", "--help"]);
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn conform_junit_in_walk_mode_is_junit() {
+    let out = tempfile::tempdir().unwrap();
+    let o = tracewright(&["conform", "--sut", "rust", "--cases", "3", "--format", "junit", "--out", &out.path().display().to_string()]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("<?xml") && text.contains("<testsuites") && text.contains("classname=\"conform.walks.rust\""), "{text}");
+    assert_eq!(text.matches("<testcase").count(), 3, "{text}");
+}
