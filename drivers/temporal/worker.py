@@ -121,7 +121,6 @@ async def main(argv: list[str]) -> None:
     interceptor = kind(provider.get_tracer("tracewright.temporal"))
     client = await asyncio.wait_for(Client.connect(address, namespace=namespace), timeout=20)
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
     attempts = Attempts(loop, extra) if role == "act" else None
 
     def handle(cmd: dict) -> None:
@@ -132,8 +131,9 @@ async def main(argv: list[str]) -> None:
             done = provider.force_flush(10_000)
             out.send({"ev": "flushed", "ok": bool(done)})
         elif op == "eof":
-            if not stop.done():
-                stop.set_result(None)
+            # The driver is gone: so is this worker, at once.
+            out.flush()
+            os._exit(0)
         else:
             out.send({"ev": "error", "error": f"unknown command {op!r}"})
 
@@ -165,7 +165,7 @@ async def main(argv: list[str]) -> None:
     threading.Thread(target=read_commands, args=(loop, handle), daemon=True).start()
     async with worker:
         out.send({"ev": "ready", "role": role, "pid": os.getpid()})
-        await stop
+        await loop.create_future()
 
 
 if __name__ == "__main__":

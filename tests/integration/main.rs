@@ -10,6 +10,7 @@ mod fuzz_regressions;
 mod pinned;
 mod replay;
 mod specs;
+mod temporal;
 mod traces;
 
 use std::path::{Path, PathBuf};
