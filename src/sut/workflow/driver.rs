@@ -124,6 +124,7 @@ impl SagaDriver {
     /// Starts the driver from where `ci/install-temporal.sh` installs its
     /// Python, and checks its `hello`.
     pub fn launch(root: &Path) -> Result<(SagaDriver, Hello)> {
+        let root = &std::path::absolute(root).map_err(|e| Error::io(root, "resolve", e))?;
         let python = root.join(".venv/bin/python");
         let script = root.join("drivers/temporal/driver.py");
         if !python.is_file() || !script.is_file() {

@@ -30,7 +30,8 @@ pub struct TemporalServer {
 
 /// The CLI that `ci/install-temporal.sh` installs under `root`.
 pub fn cli(root: &Path) -> Result<PathBuf> {
-    let bin = root.join(".venv/bin/temporal");
+    // Absolute: the server runs in its own directory.
+    let bin = std::path::absolute(root.join(".venv/bin/temporal")).map_err(|e| Error::io(root, "resolve", e))?;
     if bin.is_file() {
         Ok(bin)
     } else {
