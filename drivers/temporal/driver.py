@@ -302,6 +302,9 @@ def main() -> None:
     # A hard exit: the client's core runtime may abort at interpreter exit
     # (sdk-python #300); every answer is already written and flushed.
     out.flush()
+    if os.environ.get("TRACEWRIGHT_TEMPORAL_ABORT_AT_EXIT") == "1":
+        # Fault injection for tracewright's tests: exit as #300 does.
+        os.abort()
     os._exit(0)
 
 

@@ -53,11 +53,13 @@ pub struct Options {
     /// Run the saga with these seeded bugs instead of the model's (a control:
     /// the correct code on a buggy path must not reproduce the bug).
     pub bugs: Option<Vec<String>>,
+    /// Extra environment for the driver (fault injection in tests).
+    pub driver_env: Vec<(String, String)>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { step_timeout: Duration::from_secs(30), settle: Duration::from_secs(3), bugs: None }
+        Options { step_timeout: Duration::from_secs(30), settle: Duration::from_secs(3), bugs: None, driver_env: Vec::new() }
     }
 }
 
@@ -431,7 +433,7 @@ pub fn run_path(
         ledger_file: &ledger_file,
         history_file: &history_file,
     };
-    let (mut driver, hello) = SagaDriver::launch(root)?;
+    let (mut driver, hello) = SagaDriver::launch_with(root, &options.driver_env)?;
     let system = describe_system(server, &hello);
     let mut config = saga_config(model);
     if let Some(bugs) = &options.bugs {
@@ -583,7 +585,9 @@ pub fn run_path(
         replayer.push(driver.replay(&history_file, "Nondeterministic")?);
         replayer.push(driver.replay(&history_file, "correct")?);
     }
-    // The answers decide; the driver's exit does not (sdk-python #300).
+    // The answers decide; the driver's exit does not (sdk-python #300): a
+    // driver that aborts after answering changes nothing, and one that
+    // aborted before answering has already made an error of the op it died in.
     let _ = driver.shutdown();
     let kept = match keep {
         Some(to) => {

@@ -192,3 +192,30 @@ fn correct_saga_paths_conform_on_a_real_temporal_server() {
         assert_eq!(run.report.steps, labels.len(), "{what}");
     }
 }
+
+/// The Python client can abort at interpreter exit (sdk-python #300): a
+/// driver that aborts after its last answer changes no verdict, either way.
+#[test]
+fn a_driver_aborting_at_exit_changes_no_verdict() {
+    let server = server();
+    let abort = Options { driver_env: vec![("TRACEWRIGHT_TEMPORAL_ABORT_AT_EXIT".into(), "1".into())], ..Options::default() };
+    let trace = workflow_traces().into_iter().find(|t| stem(t) == "Workflow.fault_WorkerCrash.NoOrphanSpans").unwrap();
+    let run = replay(&server, &trace, &abort);
+    assert!(matches!(&run.report.verdict, Verdict::Reproduced { property, .. } if property == "NoOrphanSpans"), "{:?}", run.report.verdict);
+    let model = model_of("Workflow.cfg");
+    let labels = ["StartWorkflow", "ProcessWT", "StartAttempt(a=1)", "EndAttempt(a=1, outcome=nonretryable)", "ProcessWT"];
+    let path = workflow::path_from_labels(&model, &labels).unwrap();
+    let run = workflow::run_path(&server, &repo(), &model, &path, None, &abort, None).unwrap();
+    assert_eq!(run.report.verdict, Verdict::Conforms);
+}
+
+/// No server, no replay: a checkout without the Temporal CLI is an error
+/// (exit 2) that says how to install it, never a pass.
+#[test]
+fn a_missing_temporal_cli_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let e = TemporalServer::start(empty.path()).err().expect("no server without the CLI");
+    assert_eq!(e.exit_code(), tracewright::error::ExitCode::BadInput);
+    let text = e.render();
+    assert!(text.contains("ci/install-temporal.sh") && text.contains(".venv/bin/temporal"), "{text}");
+}

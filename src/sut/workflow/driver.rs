@@ -124,6 +124,13 @@ impl SagaDriver {
     /// Starts the driver from where `ci/install-temporal.sh` installs its
     /// Python, and checks its `hello`.
     pub fn launch(root: &Path) -> Result<(SagaDriver, Hello)> {
+        Self::launch_with(root, &[])
+    }
+
+    /// [`SagaDriver::launch`] with extra environment variables for the
+    /// driver (`TRACEWRIGHT_TEMPORAL_ABORT_AT_EXIT=1` makes it abort after
+    /// its last answer, as the Python client can at interpreter exit).
+    pub fn launch_with(root: &Path, env: &[(String, String)]) -> Result<(SagaDriver, Hello)> {
         let root = &std::path::absolute(root).map_err(|e| Error::io(root, "resolve", e))?;
         let python = root.join(".venv/bin/python");
         let script = root.join("drivers/temporal/driver.py");
@@ -143,6 +150,7 @@ impl SagaDriver {
             .current_dir(root)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONUNBUFFERED", "1")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
