@@ -24,6 +24,7 @@
 pub mod corpus;
 pub mod trace_context;
 pub mod walks;
+pub mod workflow;
 
 use std::fmt;
 use std::path::Path;
@@ -64,7 +65,7 @@ pub struct Target {
 
 /// Every replay target, in the order `--help` lists them.
 pub fn targets() -> Vec<Target> {
-    vec![trace_context::RUST, trace_context::PYTHON, trace_context::JS, trace_context::GO]
+    vec![trace_context::RUST, trace_context::PYTHON, trace_context::JS, trace_context::GO, workflow::TEMPORAL]
 }
 
 /// The target named `name`.

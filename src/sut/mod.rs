@@ -4,6 +4,8 @@
 //!
 //! - [`sdk`]: the OpenTelemetry SDKs (Rust in-process; Python, JS and Go as
 //!   driver processes), driven span by span through one interface.
+//! - [`workflow`]: durable-workflow engines — a real Temporal server running
+//!   the saga of `drivers/temporal/` through the Python SDK's worker driver.
 //!
 //! What every kind shares is not a kind: [`process`] starts, watches and
 //! always reaps child processes.
@@ -14,3 +16,4 @@
 
 pub mod process;
 pub mod sdk;
+pub mod workflow;

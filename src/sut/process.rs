@@ -100,6 +100,16 @@ impl Process {
         Ok(Process { name: name.to_string(), child, log: log.to_path_buf(), started: Instant::now() })
     }
 
+    /// Takes ownership of a child spawned by the caller (one that needs
+    /// pipes to talk over, such as a protocol driver) whose output goes to
+    /// `log`: from now on the same rules hold for it as for [`Process::spawn`].
+    pub fn adopt(name: &str, child: Child, log: &Path) -> Process {
+        install_handler();
+        let child = Arc::new(Mutex::new(child));
+        lock(&CHILDREN).push(child.clone());
+        Process { name: name.to_string(), child, log: log.to_path_buf(), started: Instant::now() }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

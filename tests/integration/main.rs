@@ -12,6 +12,7 @@ mod pinned;
 mod readme;
 mod replay;
 mod specs;
+mod temporal;
 mod traces;
 
 use std::path::{Path, PathBuf};
