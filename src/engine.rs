@@ -228,10 +228,10 @@ impl<M: SpecModel> Registered for Registration<M> {
                 ));
             }
             let kind = match def.kind {
-                PropertyKind::Invariant => CheckKind::Invariant(def.judge),
+                PropertyKind::Invariant => CheckKind::Invariant(std::sync::Arc::new(def.judge)),
                 PropertyKind::Eventually => {
                     let rank: Option<fn(&M, &M::State) -> u64> = if M::RANKED { Some(M::rank) } else { None };
-                    CheckKind::Eventually(def.judge, fairness, rank)
+                    CheckKind::Eventually(std::sync::Arc::new(def.judge), fairness, rank)
                 }
             };
             checks.push(Checked { name: def.name.to_string(), kind });
