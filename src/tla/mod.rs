@@ -10,6 +10,7 @@ pub mod ast;
 pub mod eval;
 pub mod model;
 pub mod parse;
+pub mod run;
 pub mod value;
 
 use std::collections::HashMap;

@@ -4,6 +4,7 @@
 //! tests/tla/corpus give TLC 2.20's counts, pinned here.
 
 mod corpus;
+mod errors;
 mod project;
 
 use std::collections::{BTreeMap, BTreeSet};
