@@ -228,10 +228,10 @@ impl<M: SpecModel> Registered for Registration<M> {
                 ));
             }
             let kind = match def.kind {
-                PropertyKind::Invariant => CheckKind::Invariant(def.judge),
+                PropertyKind::Invariant => CheckKind::Invariant(std::sync::Arc::new(def.judge)),
                 PropertyKind::Eventually => {
                     let rank: Option<fn(&M, &M::State) -> u64> = if M::RANKED { Some(M::rank) } else { None };
-                    CheckKind::Eventually(def.judge, fairness, rank)
+                    CheckKind::Eventually(std::sync::Arc::new(def.judge), fairness, rank)
                 }
             };
             checks.push(Checked { name: def.name.to_string(), kind });
@@ -558,13 +558,37 @@ pub fn trace_doc<M: SpecModel>(
     }
 }
 
+/// Which engine checks a spec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// The Rust model where one implements the module, else the interpreter.
+    #[default]
+    Auto,
+    /// The hand-written Rust model (an error if there is none).
+    Rust,
+    /// The TLA+ interpreter, even where a Rust model exists.
+    Tla,
+}
+
 /// Loads a config and prepares it for its model.
 pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
+    prepare_with(files, EngineChoice::Auto, &[])
+}
+
+/// Loads a config and prepares it for the chosen engine; `libs` are where
+/// the interpreter looks for modules the spec extends.
+pub fn prepare_with(files: &crate::spec::SpecFiles, engine: EngineChoice, libs: &[PathBuf]) -> Result<Box<dyn Prepared>> {
+    match engine {
+        EngineChoice::Tla => return crate::tla::run::prepare(files, libs),
+        EngineChoice::Auto if find(&files.module_stem()).is_none() => return crate::tla::run::prepare(files, libs),
+        _ => {}
+    }
     let loaded = crate::spec::load(files)?;
     let registered = find(&loaded.module.name).ok_or_else(|| {
         Error::Spec(
             Diagnostic::new(Location::file(&files.tla), format!("no Rust model implements module {}", loaded.module.name))
-                .evidence("models", registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", ")),
+                .evidence("models", registry().iter().map(|r| r.module()).collect::<Vec<_>>().join(", "))
+                .hint("check it with --engine tla"),
         )
     })?;
     registered.prepare(loaded)
@@ -573,6 +597,9 @@ pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
 /// Reads a trace and finds the model it belongs to.
 pub fn open_trace(path: &Path) -> Result<(TraceDoc, &'static dyn Registered)> {
     let doc = TraceDoc::read(path)?;
+    if crate::tla::run::wrote(&doc) {
+        return Ok((doc, &crate::tla::run::INTERPRETED));
+    }
     let registered = find(&doc.spec).ok_or_else(|| {
         Error::Trace(
             Diagnostic::new(Location::file(path), format!("the trace is of module {}, which no model here implements", doc.spec))

@@ -60,6 +60,7 @@ pub mod oracle;
 pub mod render;
 pub mod report;
 pub mod spec;
+pub mod tla;
 pub mod sut;
 pub mod trace;
 pub mod w3c;

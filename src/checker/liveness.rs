@@ -22,8 +22,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{bfs, fingerprint, replay_fingerprints, Counterexample, Fingerprint, Options, StopReason};
-use crate::model::{Explorable, Fairness, Verdict, Violation};
+use super::{bfs, fingerprint, Judge, replay_fingerprints, Counterexample, Fingerprint, Options, StopReason};
+use crate::model::{Explorable, Fairness, Violation};
 
 pub enum Result<M: Explorable> {
     Holds,
@@ -33,7 +33,7 @@ pub enum Result<M: Explorable> {
 
 pub fn check<M: Explorable>(
     model: &M,
-    judge: fn(&M, &M::State) -> Verdict,
+    judge: &Judge<M>,
     fairness: Fairness,
     rank: Option<fn(&M, &M::State) -> u64>,
     options: &Options,
@@ -75,7 +75,7 @@ pub fn check<M: Explorable>(
     depth_first(model, judge, options)
 }
 
-fn stutter_violation<M: Explorable>(model: &M, judge: fn(&M, &M::State) -> Verdict, state: &M::State, at: usize) -> Violation {
+fn stutter_violation<M: Explorable>(model: &M, judge: &Judge<M>, state: &M::State, at: usize) -> Violation {
     judge(model, state).expect_err("P is false here").with(
         "why",
         format!("state {at} has no step that changes the state, so the behaviour stutters there forever"),
@@ -85,7 +85,7 @@ fn stutter_violation<M: Explorable>(model: &M, judge: fn(&M, &M::State) -> Verdi
 /// The ranked search: real steps into P-false states only.
 struct Pending<'m, M: Explorable> {
     model: &'m M,
-    judge: fn(&M, &M::State) -> Verdict,
+    judge: &'m Judge<M>,
     rank: fn(&M, &M::State) -> u64,
     /// Set when a real step did not increase the rank.
     unranked: AtomicBool,
@@ -135,7 +135,7 @@ struct Frame<M: Explorable> {
     pending: Vec<(M::Action, M::State, Fingerprint)>,
 }
 
-fn depth_first<M: Explorable>(model: &M, judge: fn(&M, &M::State) -> Verdict, options: &Options) -> Result<M> {
+fn depth_first<M: Explorable>(model: &M, judge: &Judge<M>, options: &Options) -> Result<M> {
     let holds = |s: &M::State| judge(model, s).is_ok();
     let successors = |state: &M::State, fp: Fingerprint| {
         let mut actions = Vec::new();
@@ -203,7 +203,7 @@ fn depth_first<M: Explorable>(model: &M, judge: fn(&M, &M::State) -> Verdict, op
 
 fn lasso<M: Explorable>(
     model: &M,
-    judge: fn(&M, &M::State) -> Verdict,
+    judge: &Judge<M>,
     stack: Vec<Frame<M>>,
     loop_to: Option<usize>,
 ) -> Counterexample<M> {

@@ -32,11 +32,15 @@ pub struct Checked<M: Explorable> {
     pub kind: CheckKind<M>,
 }
 
+/// How a property judges a state: a model's function, or (for a spec
+/// interpreted at run time) a closure over the property's expression.
+pub type Judge<M> = dyn Fn(&M, &<M as stateright::Model>::State) -> Verdict + Send + Sync;
+
 pub enum CheckKind<M: Explorable> {
-    Invariant(fn(&M, &M::State) -> Verdict),
+    Invariant(Arc<Judge<M>>),
     /// `<>P` with P's judge, the fairness of the behaviour spec, and an
     /// optional rank that every real step increases (see [`liveness`]).
-    Eventually(fn(&M, &M::State) -> Verdict, Fairness, Option<fn(&M, &M::State) -> u64>),
+    Eventually(Arc<Judge<M>>, Fairness, Option<fn(&M, &M::State) -> u64>),
     /// TLC's deadlock check: a reachable state with no successor.
     Deadlock,
 }
@@ -196,7 +200,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
                 }),
                 (_, None) if stopped.is_some() => Status::Unknown,
                 (CheckKind::Eventually(judge, fairness, rank), None) => {
-                    match liveness::check(model, *judge, *fairness, *rank, &self.options) {
+                    match liveness::check(model, judge.as_ref(), *fairness, *rank, &self.options) {
                         liveness::Result::Holds => Status::Holds,
                         liveness::Result::Violated(cx) => Status::Violated(cx),
                         liveness::Result::Stopped(reason) => {
@@ -250,7 +254,7 @@ impl<M: Explorable> bfs::Visitor<M::State> for Safety<'_, M> {
             .iter()
             .enumerate()
             .filter(|(i, _)| *i >= 64 || retired & (1 << i) == 0)
-            .filter_map(|(i, c)| match c.kind {
+            .filter_map(|(i, c)| match &c.kind {
                 CheckKind::Invariant(f) => f(self.model, state).err().map(|v| (i, v)),
                 _ => None,
             })

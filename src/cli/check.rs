@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::progress::{Progress, ProgressMode};
 use crate::checker::{Options, Stats};
-use crate::engine::{prepare, RunReport};
+use crate::engine::{prepare_with, EngineChoice, RunReport};
 use crate::error::{Error, ExitCode, Result};
 use crate::report;
 use crate::spec;
@@ -58,6 +58,17 @@ pub struct CheckArgs {
     /// The directory named specs are looked up in.
     #[arg(long, env = spec::SPECS_ENV)]
     pub specs: Option<PathBuf>,
+    /// Which engine explores the spec: the Rust model where one exists
+    /// (auto), or the TLA+ interpreter (tla).
+    #[arg(long, value_enum, default_value = "auto", env = "TRACEWRIGHT_CHECK_ENGINE")]
+    pub engine: EngineChoice,
+    /// The config to check the spec with, when its name differs from the
+    /// module's (as TLC's -config).
+    #[arg(long, env = "TRACEWRIGHT_CHECK_CONFIG", conflicts_with = "all")]
+    pub config: Option<PathBuf>,
+    /// A directory holding modules the spec extends (repeatable).
+    #[arg(long = "lib", env = "TRACEWRIGHT_CHECK_LIB", value_delimiter = ',')]
+    pub libs: Vec<PathBuf>,
     /// The progress line on stderr.
     #[arg(long, value_enum, default_value = "auto", env = "TRACEWRIGHT_PROGRESS")]
     pub progress: ProgressMode,
@@ -84,10 +95,20 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let root = args.specs.clone().unwrap_or_else(spec::specs_root);
     let targets = if args.all {
         spec::all_configs(&root)?
+    } else if let Some(cfg) = &args.config {
+        let target = args.target.as_deref().unwrap_or_default();
+        let tla = if target.ends_with(".tla") { PathBuf::from(target) } else { spec::resolve(target, &root)?.tla };
+        if !tla.is_file() {
+            return Err(Error::usage(format!("no such spec file {}", tla.display()), Some("give the .tla path")));
+        }
+        if !cfg.is_file() {
+            return Err(Error::usage(format!("no such config file {}", cfg.display()), None));
+        }
+        vec![spec::SpecFiles { tla, cfg: cfg.clone() }]
     } else {
         vec![spec::resolve(args.target.as_deref().unwrap_or_default(), &root)?]
     };
-    let prepared = targets.iter().map(prepare).collect::<Result<Vec<_>>>()?;
+    let prepared = targets.iter().map(|t| prepare_with(t, args.engine, &args.libs)).collect::<Result<Vec<_>>>()?;
     let stop = interrupt_flag();
     let mut runs: Vec<RunReport> = Vec::new();
     let mut exit = ExitCode::Ok;

@@ -57,7 +57,7 @@ fn violated<M: tracewright::model::Explorable>(o: &Outcome<M>, i: usize) -> &tra
 
 #[test]
 fn counts_every_state_once_and_reports_depth_like_tlc() {
-    let checks = [Checked { name: "Anywhere".into(), kind: CheckKind::Invariant(anywhere) }];
+    let checks = [Checked { name: "Anywhere".into(), kind: CheckKind::Invariant(std::sync::Arc::new(anywhere)) }];
     let o = run(&Grid { n: 4 }, &checks, options(2));
     assert_eq!(o.distinct, 25);
     // Every state but the corner has a successor per enabled move, plus the initial state.
@@ -68,7 +68,7 @@ fn counts_every_state_once_and_reports_depth_like_tlc() {
 
 #[test]
 fn counterexample_is_shortest_and_the_same_for_any_thread_count() {
-    let checks = [Checked { name: "BelowCorner".into(), kind: CheckKind::Invariant(below_corner) }];
+    let checks = [Checked { name: "BelowCorner".into(), kind: CheckKind::Invariant(std::sync::Arc::new(below_corner)) }];
     let one = run(&Grid { n: 5 }, &checks, options(1));
     let two = run(&Grid { n: 5 }, &checks, options(2));
     let (a, b) = (violated(&one, 0), violated(&two, 0));
@@ -126,7 +126,7 @@ fn reaches_nine(_: &Clock, s: &u8) -> Verdict {
 }
 
 fn eventually(f: fn(&Clock, &u8) -> Verdict, fairness: Fairness) -> [Checked<Clock>; 1] {
-    [Checked { name: "Eventually".into(), kind: CheckKind::Eventually(f, fairness, None) }]
+    [Checked { name: "Eventually".into(), kind: CheckKind::Eventually(std::sync::Arc::new(f), fairness, None) }]
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn without_fairness_a_behaviour_may_stop_at_once() {
 
 #[test]
 fn bounds_stop_exploration_and_leave_properties_unknown() {
-    let checks = [Checked { name: "Anywhere".into(), kind: CheckKind::Invariant(anywhere) }];
+    let checks = [Checked { name: "Anywhere".into(), kind: CheckKind::Invariant(std::sync::Arc::new(anywhere)) }];
     let o = run(&Grid { n: 50 }, &checks, Options { max_states: Some(100), ..options(2) });
     assert_eq!(o.stopped, Some(StopReason::MaxStates(100)));
     assert!(matches!(o.properties[0].status, Status::Unknown));
@@ -179,7 +179,7 @@ fn bounds_stop_exploration_and_leave_properties_unknown() {
 
 #[test]
 fn a_violation_found_before_a_bound_is_still_reported() {
-    let checks = [Checked { name: "BelowCorner".into(), kind: CheckKind::Invariant(below_corner) }];
+    let checks = [Checked { name: "BelowCorner".into(), kind: CheckKind::Invariant(std::sync::Arc::new(below_corner)) }];
     let o = run(&Grid { n: 50 }, &checks, Options { max_depth: Some(8), ..options(2) });
     assert!(o.stopped.is_some());
     assert_eq!(violated(&o, 0).path.len(), 7);
@@ -196,12 +196,12 @@ fn flat(_: &Clock, _: &u8) -> u64 {
 #[test]
 fn a_ranked_liveness_search_finds_the_shortest_stuttering_lasso() {
     let clock = Clock { n: 6, wraps: false, idle: true };
-    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_nine, Fairness::WeakNext, Some(value)) }];
+    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(std::sync::Arc::new(reaches_nine), Fairness::WeakNext, Some(value)) }];
     let o = run(&clock, &checks, options(2));
     let cx = violated(&o, 0);
     assert_eq!(cx.path.iter().map(|(_, s)| *s).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
     assert_eq!(cx.loop_index, Some(5));
-    let fine = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_two, Fairness::WeakNext, Some(value)) }];
+    let fine = [Checked { name: "E".into(), kind: CheckKind::Eventually(std::sync::Arc::new(reaches_two), Fairness::WeakNext, Some(value)) }];
     assert!(matches!(run(&clock, &fine, options(2)).properties[0].status, Status::Holds));
 }
 
@@ -209,7 +209,7 @@ fn a_ranked_liveness_search_finds_the_shortest_stuttering_lasso() {
 fn a_false_rank_claim_is_caught_and_the_cycle_still_found() {
     // Claims every step increases a constant rank; the wrapping clock has a cycle.
     let clock = Clock { n: 4, wraps: true, idle: false };
-    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(reaches_nine, Fairness::WeakNext, Some(flat)) }];
+    let checks = [Checked { name: "E".into(), kind: CheckKind::Eventually(std::sync::Arc::new(reaches_nine), Fairness::WeakNext, Some(flat)) }];
     let o = run(&clock, &checks, options(2));
     let cx = violated(&o, 0);
     assert_eq!(cx.loop_index, Some(0), "the depth-first search closes the cycle back to 0");

@@ -1,0 +1,135 @@
+//! The evaluator on semantics TLC documents.
+
+use std::path::Path;
+
+use super::eval::Ctx;
+use super::value::Value;
+use crate::spec::cfg::Cfg;
+
+/// Evaluates `expr` in a module that extends the standard modules.
+fn eval(expr: &str) -> Result<Value, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let tla = dir.path().join("T.tla");
+    let src = format!(
+        "---- MODULE T ----\nEXTENDS Naturals, Integers, Sequences, FiniteSets, TLC\n\
+         RECURSIVE Fact(_)\nFact(n) == IF n = 0 THEN 1 ELSE n * Fact(n - 1)\n\
+         fib[n \\in 0..20] == IF n < 2 THEN n ELSE fib[n - 1] + fib[n - 2]\n\
+         Twice(F(_), x) == F(F(x))\n\
+         X == {expr}\n====\n"
+    );
+    std::fs::write(&tla, src).map_err(|e| e.to_string())?;
+    let cfg = Cfg::parse(Path::new("T.cfg"), "INIT Init\nNEXT Next\n").map_err(|e| e.render())?;
+    let prog = super::load(&tla, &cfg, &[]).map_err(|e| e.render())?;
+    let d = prog.def("X").expect("X");
+    let empty: [Value; 0] = [];
+    let mut ctx = Ctx::new(&prog, &empty);
+    ctx.call_def(d, Vec::new(), prog.defs[d as usize].pos).map_err(|e| format!("line {} column {}: {}", e.pos.line, e.pos.col, e.msg))
+}
+
+fn shows(expr: &str) -> String {
+    match eval(expr) {
+        Ok(v) => v.to_string(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+fn truth(expr: &str) -> bool {
+    match eval(expr) {
+        Ok(Value::Bool(b)) => b,
+        other => panic!("{expr}: {other:?}"),
+    }
+}
+
+#[test]
+fn sets_are_equal_by_their_elements() {
+    assert!(truth("{1, 2, 2, 3} = {3, 2, 1}"));
+    assert!(truth("{} = {x \\in {1, 2} : x > 5}"));
+    assert!(truth("1..3 = {1, 2, 3}"));
+    assert!(truth("SUBSET {1, 2} = {{}, {1}, {2}, {1, 2}}"));
+    assert!(truth("{1, 2} \\subseteq Nat /\\ ~({-1} \\subseteq Nat)"));
+    assert!(truth("{<<1, 2>>} = {1} \\X {2}"));
+    assert!(truth("Cardinality({1, 2} \\X {3, 4} \\X {5}) = 4"));
+    assert!(truth("UNION {{1}, {2, 3}} = 1..3"));
+    assert_eq!(shows("{x * x : x \\in -2..2}"), "{0, 1, 4}");
+}
+
+#[test]
+fn functions_records_tuples_and_sequences_are_one_kind_of_value() {
+    assert!(truth("<<\"a\", \"b\">> = [i \\in 1..2 |-> IF i = 1 THEN \"a\" ELSE \"b\"]"));
+    assert!(truth("[a |-> 1, b |-> 2] = [x \\in {\"a\", \"b\"} |-> IF x = \"a\" THEN 1 ELSE 2]"));
+    assert!(truth("<<>> = [x \\in {} |-> 1]"));
+    assert!(truth("(1 :> \"x\" @@ 2 :> \"y\") = <<\"x\", \"y\">>"));
+    assert!(truth("DOMAIN [a |-> 1, b |-> 2] = {\"a\", \"b\"}"));
+    assert!(truth("[{1, 2} -> {TRUE}] = {<<TRUE, TRUE>>}"));
+    assert!(truth("<<1, 2>> \\in [1..2 -> Nat]"));
+    assert!(truth("[a : {1, 2}, b : {3}] = {[a |-> 1, b |-> 3], [a |-> 2, b |-> 3]}"));
+    assert!(truth("<<1, 2>> \\in Seq(Nat) /\\ ~(<<-1>> \\in Seq(Nat))"));
+}
+
+#[test]
+fn except_updates_nested_paths_and_at_is_the_old_value() {
+    assert_eq!(shows("[[a |-> [b |-> 1, c |-> 2]] EXCEPT !.a.b = @ + 10]"), "[a |-> [b |-> 11, c |-> 2]]");
+    assert_eq!(shows("[<<<<1, 2>>, <<3>>>> EXCEPT ![1][2] = @ * 5, ![2][1] = 0]"), "<<<<1, 10>>, <<0>>>>");
+    assert_eq!(shows("[[i \\in 1..2 |-> [x |-> i]] EXCEPT ![2].x = @ - 1]"), "<<[x |-> 1], [x |-> 1]>>");
+    // Later updates see earlier ones.
+    assert_eq!(shows("[<<1>> EXCEPT ![1] = 5, ![1] = @ + 1]"), "<<6>>");
+    // Outside the domain, EXCEPT changes nothing.
+    assert_eq!(shows("[<<1>> EXCEPT ![3] = 5]"), "<<1>>");
+}
+
+#[test]
+fn choose_is_deterministic_and_fails_without_a_witness() {
+    assert_eq!(shows("CHOOSE x \\in {3, 1, 2} : TRUE"), "1");
+    assert_eq!(shows("CHOOSE x \\in {3, 1, 2} : x > 1"), "2");
+    assert_eq!(shows("CHOOSE s \\in {\"b\", \"a\"} : TRUE"), "\"a\"");
+    let err = shows("CHOOSE x \\in {1, 2} : x > 5");
+    assert!(err.contains("CHOOSE found no element") && err.contains("line 7"), "{err}");
+}
+
+#[test]
+fn integer_division_and_modulus_on_negatives_as_tlc() {
+    assert_eq!(shows("<<7 \\div 2, (-7) \\div 2, 7 \\div (-2), (-7) \\div (-2), -7 \\div 2>>"), "<<3, -4, -4, 3, -3>>");
+    assert_eq!(shows("<<7 % 2, (-7) % 2, (-8) % 3, 0 % 5, -7 % 2>>"), "<<1, 1, 1, 0, 1>>");
+    assert!(shows("1 \\div 0").contains("error"));
+    assert!(shows("5 % -2").contains("error"));
+    assert_eq!(shows("2^10 - 3 * -4"), "1036");
+}
+
+#[test]
+fn sequence_operators_at_their_bounds() {
+    assert_eq!(shows("<<Len(<<>>), Len(<<1, 2>>)>>"), "<<0, 2>>");
+    assert_eq!(shows("Append(<<>>, 1) \\o <<2>>"), "<<1, 2>>");
+    assert_eq!(shows("SubSeq(<<1, 2, 3>>, 2, 3)"), "<<2, 3>>");
+    assert_eq!(shows("SubSeq(<<1, 2, 3>>, 3, 2)"), "<<>>");
+    assert!(shows("SubSeq(<<1, 2, 3>>, 0, 2)").contains("error"));
+    assert_eq!(shows("Tail(<<1>>)"), "<<>>");
+    assert!(shows("Head(<<>>)").contains("Head of the empty sequence"));
+    assert!(shows("Tail(<<>>)").contains("error"));
+    assert_eq!(shows("SelectSeq(<<1, 2, 3, 4>>, LAMBDA x : x % 2 = 0)"), "<<2, 4>>");
+    assert_eq!(shows("SortSeq(<<3, 1, 2>>, LAMBDA a, b : a < b)"), "<<1, 2, 3>>");
+}
+
+#[test]
+fn errors_name_the_position_and_the_problem() {
+    let e = shows("<<1, 2>>[3]");
+    assert!(e.contains("outside its domain") && e.contains("line 7 column 6"), "{e}");
+    let e = shows("1 = \"a\"");
+    assert!(e.contains("cannot compare"), "{e}");
+    let e = shows("\\E x \\in Nat : x > 2");
+    assert!(e.contains("Nat is infinite"), "{e}");
+    let e = shows("[a |-> 1].b");
+    assert!(e.contains("no field `b`"), "{e}");
+}
+
+#[test]
+fn recursion_higher_order_operators_and_tlc_operators() {
+    assert_eq!(shows("Fact(5)"), "120");
+    assert_eq!(shows("fib[10]"), "55");
+    assert_eq!(shows("Twice(LAMBDA y : y + 3, 1)"), "7");
+    assert_eq!(shows("LET G(y) == y * 2 IN Twice(G, 3)"), "12");
+    assert_eq!(shows("Cardinality(Permutations({1, 2, 3}))"), "6");
+    assert_eq!(shows("ToString(<<1, \"a\">>)"), "\"<<1, \\\"a\\\">>\"");
+    assert_eq!(shows("CASE 1 > 2 -> \"a\" [] OTHER -> \"b\""), "\"b\"");
+    assert_eq!(shows("LET a == 1 b == a + 1 IN <<a, b>>"), "<<1, 2>>");
+    assert!(truth("\\A x \\in 1..3 : \\E y \\in 1..3 : y = x"));
+}

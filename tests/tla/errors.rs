@@ -1,0 +1,61 @@
+//! Bad specs stop `check` with exit 2 and the spec's file, line and column:
+//! evaluation errors found while exploring, and constructs the interpreter
+//! refuses.
+
+use std::process::Command;
+
+fn check(module: &str, body: &str, cfg: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(format!("{module}.tla")), format!("---- MODULE {module} ----\n{body}\n====\n")).expect("write");
+    std::fs::write(dir.path().join(format!("{module}.cfg")), cfg).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .current_dir(dir.path())
+        .args(["check", &format!("{module}.tla"), "--threads", "1", "--progress", "never"])
+        .output()
+        .expect("runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+const COUNTER: &str = "EXTENDS Naturals, Sequences\nVARIABLE x\nInit == x = 0\n";
+
+#[test]
+fn a_function_applied_outside_its_domain_stops_the_run_at_its_position() {
+    let (code, text) = check("Dom", &format!("{COUNTER}Next == x < 3 /\\ x' = <<1, 2>>[x + 1]"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Dom.tla:5") && text.contains("outside its domain") && text.contains("column 23"), "{text}");
+}
+
+#[test]
+fn choose_without_a_witness_and_an_unbounded_set_stop_the_run() {
+    let (code, text) = check("Ch", &format!("{COUNTER}Next == x' = CHOOSE y \\in 1..3 : y > x + 5"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Ch.tla:5") && text.contains("CHOOSE found no element"), "{text}");
+    let (code, text) = check("Nat", &format!("{COUNTER}Next == \\E y \\in Nat : x' = y"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Nat.tla:5") && text.contains("Nat is infinite"), "{text}");
+}
+
+#[test]
+fn comparing_incomparable_values_stops_the_run() {
+    let (code, text) = check("Cmp", &format!("{COUNTER}Next == x = \"a\" /\\ x' = x"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Cmp.tla:5") && text.contains("cannot compare"), "{text}");
+}
+
+#[test]
+fn refused_constructs_are_named_with_their_position() {
+    let (code, text) = check("Inst", &format!("{COUNTER}I == INSTANCE Naturals\nNext == x' = x"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Inst.tla:5") && text.contains("INSTANCE is not supported"), "{text}");
+    let (code, text) = check("Unb", &format!("{COUNTER}Next == \\E y : x' = y"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Unb.tla:5") && text.contains("unbounded quantifier"), "{text}");
+}
+
+#[test]
+fn an_unassigned_variable_is_an_error_not_a_silent_state() {
+    let (code, text) = check("Un", "VARIABLES x, y\nInit == x = 0 /\\ y = 0\nNext == x' = 1", "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("leaves variable y unassigned"), "{text}");
+}
