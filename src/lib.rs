@@ -56,6 +56,7 @@ pub mod headers;
 pub mod model;
 pub mod models;
 pub mod oracle;
+pub mod otlp;
 pub mod render;
 pub mod report;
 pub mod spec;
