@@ -4,6 +4,8 @@
 //!
 //! - [`sdk`]: the OpenTelemetry SDKs (Rust in-process; Python, JS and Go as
 //!   driver processes), driven span by span through one interface.
+//! - [`pipeline`]: collectors (the official OpenTelemetry Collector, rotel)
+//!   and Jaeger as child processes between an SDK and the oracle.
 //!
 //! What every kind shares is not a kind: [`process`] starts, watches and
 //! always reaps child processes.
@@ -12,5 +14,6 @@
 //! system did, is the job of [`crate::conformance`], which sits above both
 //! the models and the systems under test.
 
+pub mod pipeline;
 pub mod process;
 pub mod sdk;
