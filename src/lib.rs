@@ -57,6 +57,7 @@ pub mod input;
 pub mod model;
 pub mod models;
 pub mod oracle;
+pub mod otlp;
 pub mod render;
 pub mod report;
 pub mod spec;

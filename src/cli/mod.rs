@@ -10,6 +10,7 @@ pub mod fuzz_seeds;
 mod progress;
 pub mod replay;
 pub mod show;
+pub mod sink;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Write every trace-context trace as a seed for the model_actions fuzz target.
     FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
+    /// Receive OTLP traces (HTTP and gRPC) and write them as OTLP JSON lines.
+    Sink(sink::SinkArgs),
 }
 
 /// Runs a parsed command line; the error, if any, is an expected failure.
@@ -53,5 +56,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Conform(args) => conform::run(args),
         Command::Audit(args) => audit::run(args),
         Command::FuzzSeeds(args) => fuzz_seeds::run(args),
+        Command::Sink(args) => sink::run(args),
     }
 }

@@ -22,6 +22,7 @@
 //! [`crate::sut`], and one line in that list.
 
 pub mod corpus;
+pub mod pipeline;
 pub mod trace_context;
 pub mod walks;
 pub mod workflow;
@@ -65,7 +66,15 @@ pub struct Target {
 
 /// Every replay target, in the order `--help` lists them.
 pub fn targets() -> Vec<Target> {
-    vec![trace_context::RUST, trace_context::PYTHON, trace_context::JS, trace_context::GO, workflow::TEMPORAL]
+    vec![
+        trace_context::RUST,
+        trace_context::PYTHON,
+        trace_context::JS,
+        trace_context::GO,
+        pipeline::COLLECTOR,
+        pipeline::ROTEL,
+        workflow::TEMPORAL,
+    ]
 }
 
 /// The target named `name`.

@@ -145,6 +145,26 @@ pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -
     replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }
 
+/// A disagreement an [`Environment`] found: what the model says and what
+/// the real system did.
+pub struct EnvMismatch {
+    pub class: String,
+    pub expected: String,
+    pub observed: String,
+}
+
+/// The real systems past the SDK (a collector, a backend): they play the
+/// steps the SDK takes no part in (`Export`, `ExportRetried`, `DropBatch`,
+/// `Flush`, `Crash`, …). `Ok(Ok(note))` when the system did what the model
+/// says, `Ok(Err(..))` when it did otherwise, `Err` when it failed.
+pub trait Environment {
+    fn step(&mut self, action: &Action, before: &State, after: &State) -> Result<std::result::Result<String, EnvMismatch>>;
+}
+
+/// The real ids of the model's spans after a replay: handle → (trace id,
+/// span id), in hex.
+pub type RealIds = BTreeMap<u8, (String, String)>;
+
 /// Replays `path` on `sdk`. `property` is the path's violated property, with
 /// its judge, if it is a counterexample. SDK failures (a driver that dies or
 /// refuses) are errors; behaviour that differs from the model is a verdict.
@@ -156,6 +176,21 @@ pub fn replay(
     property: Option<(&str, fn(&TraceContext, &State) -> crate::model::Verdict)>,
     variant: usize,
 ) -> Result<Report> {
+    replay_in(model, path, sdk, sut, property, variant, None).map(|(report, _)| report)
+}
+
+/// [`replay`], with the environment's steps played by `env` (when given)
+/// rather than taken as the model says; also returns the real ids of the
+/// model's spans.
+pub fn replay_in(
+    model: &TraceContext,
+    path: &[(Option<Action>, State)],
+    sdk: &mut dyn Sdk,
+    sut: &str,
+    property: Option<(&str, fn(&TraceContext, &State) -> crate::model::Verdict)>,
+    variant: usize,
+    mut env: Option<&mut dyn Environment>,
+) -> Result<(Report, RealIds)> {
     sdk.configure(&services(model))?;
     let mut r = Replay {
         model,
@@ -177,10 +212,17 @@ pub fn replay(
             action,
             Action::LoseRequest { .. } | Action::Export { .. } | Action::ExportRetried { .. } | Action::DropBatch { .. } | Action::Flush | Action::Crash
         );
-        if involved {
+        if involved || env.is_some() {
             sut_steps += 1;
         }
-        match r.step(action, before, after) {
+        let played = match env.as_deref_mut() {
+            Some(env) if !involved => match env.step(action, before, after)? {
+                Ok(note) => Ok(note),
+                Err(m) => Err(Failure::Mismatch(mismatch(m.class, m.expected, m.observed))),
+            },
+            _ => r.step(action, before, after),
+        };
+        match played {
             Ok(note) => log.push(StepLog { step, action: label, note }),
             Err(Failure::Sut(e)) => return Err(e),
             Err(Failure::Mismatch(m)) => {
@@ -193,7 +235,7 @@ pub fn replay(
                     class: m.class,
                 });
                 log.push(StepLog { step, action: label, note: "diverged".into() });
-                return Ok(Report { sut: sut.to_string(), steps: step, sut_steps, verdict, log });
+                return Ok((Report { sut: sut.to_string(), steps: step, sut_steps, verdict, log }, r.ids()));
             }
         }
     }
@@ -205,7 +247,7 @@ pub fn replay(
         },
         None => Verdict::Conforms,
     };
-    Ok(Report { sut: sut.to_string(), steps: path.len() - 1, sut_steps, verdict, log })
+    Ok((Report { sut: sut.to_string(), steps: path.len() - 1, sut_steps, verdict, log }, r.ids()))
 }
 
 enum Failure {
@@ -230,6 +272,10 @@ fn has_vendor(tracestate: &str) -> bool {
 }
 
 impl Replay<'_> {
+    fn ids(&self) -> RealIds {
+        self.real.iter().map(|(&h, r)| (h, (r.trace_id.clone(), r.span_id.clone()))).collect()
+    }
+
     fn real(&self, handle: u8) -> &Real {
         self.real.get(&handle).expect("every model span the path uses was started by the replay")
     }

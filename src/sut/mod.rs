@@ -4,6 +4,8 @@
 //!
 //! - [`sdk`]: the OpenTelemetry SDKs (Rust in-process; Python, JS and Go as
 //!   driver processes), driven span by span through one interface.
+//! - [`pipeline`]: collectors (the official OpenTelemetry Collector, rotel)
+//!   and Jaeger as child processes between an SDK and the oracle.
 //! - [`workflow`]: durable-workflow engines — a real Temporal server running
 //!   the saga of `drivers/temporal/` through the Python SDK's worker driver.
 //!
@@ -14,6 +16,7 @@
 //! system did, is the job of [`crate::conformance`], which sits above both
 //! the models and the systems under test.
 
+pub mod pipeline;
 pub mod process;
 pub mod sdk;
 pub mod workflow;

@@ -6,8 +6,17 @@
 //! (shared by the services of one `configure`) behind a `SimpleSpanProcessor`,
 //! and the SDK's own `TraceContextPropagator`. The tracer of a service is named
 //! after it, which is how an exported span says which service made it.
+//!
+//! [`RustSdk::exporting`] adds, per service, the real OTLP exporter of
+//! `opentelemetry-otlp` (OTLP/HTTP, protobuf) behind a `BatchSpanProcessor`
+//! whose timer never fires during a replay, with a resource whose
+//! `service.name` is the service: the service's spans leave for the
+//! collector only when [`Flusher::flush`] flushes that service, which is the
+//! model's `Export` step. The in-memory exporter stays, for the step checks.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
@@ -15,8 +24,11 @@ use opentelemetry::trace::{
     Span as _, SpanContext, SpanId, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, Sampler, SdkTracer, SdkTracerProvider, SimpleSpanProcessor, Span,
+    BatchConfigBuilder, BatchSpanProcessor, InMemorySpanExporter, Sampler, SdkTracer,
+    SdkTracerProvider, SimpleSpanProcessor, Span,
 };
 use serde_json::Value;
 
@@ -35,8 +47,43 @@ struct Service {
     propagator: TraceContextPropagator,
 }
 
+/// Where the services of an exporting SDK send their spans.
+#[derive(Clone, Debug)]
+pub struct OtlpTarget {
+    /// The OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`.
+    pub endpoint: String,
+    /// Compress request bodies with gzip.
+    pub gzip: bool,
+}
+
+/// Flushes the OTLP exporters of an exporting [`RustSdk`], service by
+/// service; shared with whoever plays the model's `Export` steps.
+#[derive(Clone, Default)]
+pub struct Flusher {
+    providers: Arc<Mutex<BTreeMap<String, SdkTracerProvider>>>,
+}
+
+impl Flusher {
+    /// Sends every span `service` has ended and not yet sent; returns when
+    /// the export finished (the collector answered, or the export failed:
+    /// then the error).
+    pub fn flush(&self, service: &str) -> Result<()> {
+        let provider = self
+            .providers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(service)
+            .cloned()
+            .ok_or_else(|| refused("flush", format!("unknown service: {service:?}")))?;
+        provider.force_flush().map_err(|e| refused("flush", format!("the OTLP export of {service} failed: {e}")))
+    }
+}
+
 /// The Rust SDK. Not `Sync`: one test or replay drives it at a time.
 pub struct RustSdk {
+    /// Where services also export over OTLP, if anywhere.
+    otlp: Option<OtlpTarget>,
+    flusher: Flusher,
     services: BTreeMap<String, Service>,
     exporter: InMemorySpanExporter,
     spans: HashMap<String, Span>,
@@ -95,6 +142,8 @@ fn fields(sc: &SpanContext) -> (String, String, bool, String) {
 impl RustSdk {
     pub fn new() -> RustSdk {
         RustSdk {
+            otlp: None,
+            flusher: Flusher::default(),
             services: BTreeMap::new(),
             exporter: InMemorySpanExporter::default(),
             spans: HashMap::new(),
@@ -102,6 +151,38 @@ impl RustSdk {
             next_handle: 1,
             shut_down: false,
         }
+    }
+
+    /// An SDK whose services also export over OTLP to `target`, each when
+    /// flushed through [`RustSdk::flusher`].
+    pub fn exporting(target: OtlpTarget) -> RustSdk {
+        let mut sdk = RustSdk::new();
+        sdk.otlp = Some(target);
+        sdk
+    }
+
+    /// Flushes this SDK's OTLP exporters (after `configure`).
+    pub fn flusher(&self) -> Flusher {
+        self.flusher.clone()
+    }
+
+    fn otlp_processor(target: &OtlpTarget) -> Result<BatchSpanProcessor> {
+        let mut builder = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(target.endpoint.clone())
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_timeout(Duration::from_secs(30));
+        if target.gzip {
+            builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+        }
+        let exporter = builder.build().map_err(|e| refused("configure", format!("cannot build the OTLP exporter: {e}")))?;
+        // The timer never fires during a replay: spans leave only on a flush.
+        let config = BatchConfigBuilder::default()
+            .with_scheduled_delay(Duration::from_secs(24 * 3600))
+            .with_max_queue_size(1 << 16)
+            .with_max_export_batch_size(1 << 16)
+            .build();
+        Ok(BatchSpanProcessor::builder(exporter).with_batch_config(config).build())
     }
 
     fn new_handle(&mut self, prefix: &str) -> String {
@@ -120,6 +201,7 @@ impl RustSdk {
     }
 
     fn shutdown_services(&mut self) {
+        self.flusher.providers.lock().unwrap_or_else(|p| p.into_inner()).clear();
         for service in std::mem::take(&mut self.services).into_values() {
             // A provider that fails to shut down cleanly changes nothing here:
             // its spans are forgotten with it.
@@ -153,10 +235,15 @@ impl Sdk for RustSdk {
                     format!("service {:?} configured twice", config.name),
                 ));
             }
-            let provider = SdkTracerProvider::builder()
+            let mut builder = SdkTracerProvider::builder()
                 .with_sampler(sampler(config)?)
-                .with_span_processor(SimpleSpanProcessor::new(exporter.clone()))
-                .build();
+                .with_span_processor(SimpleSpanProcessor::new(exporter.clone()));
+            if let Some(target) = &self.otlp {
+                builder = builder
+                    .with_span_processor(Self::otlp_processor(target)?)
+                    .with_resource(Resource::builder().with_service_name(config.name.clone()).build());
+            }
+            let provider = builder.build();
             let tracer = provider.tracer(config.name.clone());
             services.insert(
                 config.name.clone(),
@@ -166,6 +253,8 @@ impl Sdk for RustSdk {
         self.spans.clear();
         self.contexts.clear();
         self.shutdown_services();
+        *self.flusher.providers.lock().unwrap_or_else(|p| p.into_inner()) =
+            services.iter().map(|(name, s)| (name.clone(), s.provider.clone())).collect();
         self.services = services;
         self.exporter = exporter;
         Ok(())

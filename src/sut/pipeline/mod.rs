@@ -1,0 +1,399 @@
+//! Pipelines under test: the collectors (and the backend) between an SDK and
+//! the oracle, each a real child process on loopback ports.
+//!
+//! - `collector`: the official OpenTelemetry Collector, built from
+//!   `drivers/collector/manifest.yaml` into `target/collector/`;
+//! - `rotel`: the `rotel-agent` of PyPI `rotel`, in the project's `.venv`;
+//! - `jaeger`: Jaeger v2 (`target/jaeger/jaeger`), behind the official
+//!   collector, read back through its query API.
+//!
+//! `bash ci/install-pipeline.sh` installs all three. A [`Collector`] is one
+//! collector process with a configuration generated for the run: OTLP in on
+//! two fresh ports (HTTP and gRPC), OTLP out to a given target (tracewright's
+//! sink, or Jaeger), batching, and the retry and queue behaviour asked for.
+
+pub mod jaeger;
+
+use std::fmt;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::sut::process::{self, Process};
+
+/// How long a collector may take to listen after it starts.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a collector may take to exit after SIGTERM.
+pub const STOP_GRACE: Duration = Duration::from_secs(15);
+
+fn free_port() -> Result<u16> {
+    process::free_port("pipeline")
+}
+
+/// Whether something accepts connections on 127.0.0.1:`port`.
+pub fn listening(port: u16) -> bool {
+    TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(200)).is_ok()
+}
+
+/// Waits until each port can be bound again (its old owner is gone), at
+/// most `timeout`.
+fn wait_ports_free(ports: &[u16], timeout: Duration, what: &str) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    for &port in ports {
+        while TcpListener::bind(("127.0.0.1", port)).is_err() {
+            if Instant::now() >= deadline {
+                return Err(Error::Sut {
+                    sut: what.into(),
+                    headline: format!("port {port} is still in use {timeout:?} after the old process was reaped"),
+                    hint: None,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Ok(())
+}
+
+/// The set-up command that installs every pipeline binary.
+pub const INSTALL: &str = "bash ci/install-pipeline.sh";
+
+/// The collectors tracewright drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The official OpenTelemetry Collector (built with the Collector Builder).
+    Collector,
+    /// rotel, a collector written in Rust.
+    Rotel,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Collector, Kind::Rotel];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Collector => "collector",
+            Kind::Rotel => "rotel",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
+            Error::usage(format!("unknown collector `{s}`"), Some("name one of collector, rotel"))
+        })
+    }
+}
+
+fn missing(what: &str, path: &Path) -> Error {
+    Error::Sut {
+        sut: what.to_string(),
+        headline: format!("{what} is not installed: {} does not exist", path.display()),
+        hint: Some(format!("run `{INSTALL}` in {} to build and install it", project_dir(path).display())),
+    }
+}
+
+/// The checkout a binary path is in (for the hint), best effort.
+fn project_dir(path: &Path) -> PathBuf {
+    path.ancestors()
+        .find(|p| p.join("ci/install-pipeline.sh").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Where the official collector is built.
+pub fn collector_binary(root: &Path) -> Result<PathBuf> {
+    let path = root.join("target/collector/otelcol-tracewright");
+    if path.is_file() { Ok(path) } else { Err(missing("the OpenTelemetry Collector", &path)) }
+}
+
+/// Where pip put `rotel-agent` in the project's venv.
+pub fn rotel_binary(root: &Path) -> Result<PathBuf> {
+    let lib = root.join(".venv/lib");
+    let found = std::fs::read_dir(&lib).ok().and_then(|dirs| {
+        dirs.flatten()
+            .map(|d| d.path().join("site-packages/rotel/rotel-agent"))
+            .find(|p| p.is_file())
+    });
+    found.ok_or_else(|| missing("rotel", &lib.join("python3.*/site-packages/rotel/rotel-agent")))
+}
+
+/// Where Jaeger is built.
+pub fn jaeger_binary(root: &Path) -> Result<PathBuf> {
+    let path = root.join("target/jaeger/jaeger");
+    if path.is_file() { Ok(path) } else { Err(missing("Jaeger", &path)) }
+}
+
+/// How a collector sends OTLP on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Grpc,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+        }
+    }
+}
+
+/// What a collector's exporter does with a batch.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The exporter's protocol towards the target.
+    pub protocol: Protocol,
+    /// Whether a failed export is retried (off: a refused batch is lost).
+    pub retry: bool,
+    /// A persistent sending queue (file_storage) that survives a crash
+    /// (official collector only).
+    pub persistent_queue: bool,
+    /// How long the batch processor waits before it sends.
+    pub batch_timeout: Duration,
+    /// The largest batch it sends.
+    pub batch_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            protocol: Protocol::Http,
+            retry: true,
+            persistent_queue: false,
+            batch_timeout: Duration::from_millis(100),
+            batch_size: 8192,
+        }
+    }
+}
+
+/// A collector process with its generated configuration.
+pub struct Collector {
+    pub kind: Kind,
+    process: Option<Process>,
+    program: PathBuf,
+    args: Vec<String>,
+    log: PathBuf,
+    /// Every port it listens on.
+    ports: Vec<u16>,
+    /// Its OTLP receivers.
+    pub otlp_http: u16,
+    pub otlp_grpc: u16,
+    version: String,
+    starts: u32,
+    /// Holds the config, the log and the queue directory.
+    _dir: tempfile::TempDir,
+}
+
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// The official collector's configuration: every listener on 127.0.0.1.
+pub fn collector_config(http: u16, grpc: u16, metrics: u16, target: SocketAddr, options: &Options, storage: &Path) -> String {
+    let retry = if options.retry {
+        "      retry_on_failure:\n        enabled: true\n        initial_interval: 100ms\n        max_interval: 1s\n        max_elapsed_time: 120s\n"
+    } else {
+        "      retry_on_failure:\n        enabled: false\n"
+    };
+    let queue = if options.persistent_queue {
+        "      sending_queue:\n        enabled: true\n        storage: file_storage\n"
+    } else {
+        "      sending_queue:\n        enabled: true\n"
+    };
+    let (exporter, endpoint) = match options.protocol {
+        Protocol::Http => ("otlp_http", format!("      endpoint: http://{target}\n      compression: gzip\n")),
+        Protocol::Grpc => ("otlp_grpc", format!("      endpoint: {target}\n      compression: gzip\n      tls:\n        insecure: true\n")),
+    };
+    let (extension, extensions) = if options.persistent_queue {
+        (format!("extensions:\n  file_storage:\n    directory: {}\n", storage.display()), "  extensions: [file_storage]\n")
+    } else {
+        (String::new(), "")
+    };
+    format!(
+        "# generated by tracewright for one run\n\
+         receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: 127.0.0.1:{grpc}\n      http:\n        endpoint: 127.0.0.1:{http}\n\
+         processors:\n  memory_limiter:\n    check_interval: 1s\n    limit_mib: 1024\n  batch:\n    timeout: {timeout}\n    send_batch_size: {size}\n    send_batch_max_size: {size}\n\
+         exporters:\n  {exporter}:\n{endpoint}      timeout: 120s\n{retry}{queue}\
+         {extension}\
+         service:\n{extensions}  telemetry:\n    logs:\n      level: info\n    metrics:\n      readers:\n        - pull:\n            exporter:\n              prometheus:\n                host: 127.0.0.1\n                port: {metrics}\n\
+         \x20 pipelines:\n    traces:\n      receivers: [otlp]\n      processors: [memory_limiter, batch]\n      exporters: [{exporter}]\n",
+        timeout = millis(options.batch_timeout),
+        size = options.batch_size,
+    )
+}
+
+/// rotel's command line (it takes no config file).
+pub fn rotel_args(http: u16, grpc: u16, target: SocketAddr, options: &Options) -> Vec<String> {
+    let endpoint = format!("http://{target}");
+    let mut args: Vec<String> = [
+        "start",
+        "--otlp-grpc-endpoint",
+        &format!("127.0.0.1:{grpc}"),
+        "--otlp-http-endpoint",
+        &format!("127.0.0.1:{http}"),
+        "--exporter",
+        "otlp",
+        "--otlp-exporter-endpoint",
+        &endpoint,
+        "--otlp-exporter-protocol",
+        options.protocol.name(),
+        "--otlp-exporter-request-timeout",
+        "120s",
+        "--batch-timeout",
+        &millis(options.batch_timeout),
+        "--batch-max-size",
+        &options.batch_size.to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if options.retry {
+        args.extend(["--otlp-exporter-retry-initial-backoff", "100ms", "--otlp-exporter-retry-max-backoff", "1s", "--otlp-exporter-retry-max-elapsed-time", "120s"].map(String::from));
+    } else {
+        // rotel has no switch to turn retries off: it gives up once this much
+        // time has passed since the first attempt.
+        args.extend(["--otlp-exporter-retry-max-elapsed-time", "1ms"].map(String::from));
+    }
+    args
+}
+
+impl Collector {
+    /// Starts a collector of `kind` exporting to `target` and waits until its
+    /// OTLP receivers accept connections.
+    pub fn start(kind: Kind, root: &Path, target: SocketAddr, options: &Options) -> Result<Collector> {
+        let dir = tempfile::Builder::new()
+            .prefix("tracewright-pipeline-")
+            .tempdir()
+            .map_err(|e| Error::io(Path::new("/tmp"), "create a directory for a collector in", e))?;
+        let (http, grpc) = (free_port()?, free_port()?);
+        let log = dir.path().join(format!("{}.log", kind.name()));
+        let (program, args, ports) = match kind {
+            Kind::Collector => {
+                let program = collector_binary(root)?;
+                let metrics = free_port()?;
+                let storage = dir.path().join("queue");
+                std::fs::create_dir_all(&storage).map_err(|e| Error::io(&storage, "create", e))?;
+                let config = dir.path().join("collector.yaml");
+                std::fs::write(&config, collector_config(http, grpc, metrics, target, options, &storage))
+                    .map_err(|e| Error::io(&config, "write", e))?;
+                (program, vec![format!("--config={}", config.display())], vec![http, grpc, metrics])
+            }
+            Kind::Rotel => {
+                if options.persistent_queue {
+                    return Err(Error::usage("rotel has no persistent queue", Some("replay persistent-queue configs on --sut collector")));
+                }
+                (rotel_binary(root)?, rotel_args(http, grpc, target, options), vec![http, grpc])
+            }
+        };
+        let version = command_version(&program, &["--version"]);
+        let mut collector = Collector {
+            kind,
+            process: None,
+            program,
+            args,
+            log,
+            ports,
+            otlp_http: http,
+            otlp_grpc: grpc,
+            version,
+            starts: 0,
+            _dir: dir,
+        };
+        collector.launch()?;
+        Ok(collector)
+    }
+
+    fn launch(&mut self) -> Result<()> {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        let name = format!("{} on 127.0.0.1:{}", self.kind.name(), self.otlp_http);
+        let process = Process::spawn(&name, command, &self.log, &format!("run `{INSTALL}`"))?;
+        let (http, grpc) = (self.otlp_http, self.otlp_grpc);
+        process.wait_ready(READY_TIMEOUT, Duration::from_millis(50), || listening(http) && listening(grpc))?;
+        self.process = Some(process);
+        self.starts += 1;
+        Ok(())
+    }
+
+    /// The OTLP/HTTP traces endpoint.
+    pub fn http_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/v1/traces", self.otlp_http)
+    }
+
+    /// The OTLP/gRPC endpoint.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.otlp_grpc)
+    }
+
+    /// Name and version, for report headers.
+    pub fn describe(&self) -> String {
+        format!("{} ({})", self.kind.name(), self.version)
+    }
+
+    /// The process id of the running process.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Process::id)
+    }
+
+    /// How many times it was started.
+    pub fn starts(&self) -> u32 {
+        self.starts
+    }
+
+    /// A crash: SIGKILL (nothing is flushed), wait until it is reaped and
+    /// its ports are free, then start it again at the same ports.
+    pub fn crash(&mut self) -> Result<()> {
+        if let Some(p) = self.process.take() {
+            p.crash();
+        }
+        wait_ports_free(&self.ports, Duration::from_secs(10), self.kind.name())?;
+        self.launch()
+    }
+
+    /// A clean restart: SIGTERM (it flushes what it holds), then a start at
+    /// the same ports.
+    pub fn restart(&mut self) -> Result<()> {
+        if let Some(p) = self.process.take() {
+            p.stop(STOP_GRACE);
+        }
+        wait_ports_free(&self.ports, Duration::from_secs(10), self.kind.name())?;
+        self.launch()
+    }
+
+    /// SIGTERM and a bounded wait; the collector is gone afterwards.
+    pub fn stop(&mut self) {
+        if let Some(p) = self.process.take() {
+            p.stop(STOP_GRACE);
+        }
+    }
+
+    /// The last lines of its log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        process::log_tail(&self.log, lines)
+    }
+}
+
+/// The first line a binary prints for `args`, or "version unknown".
+pub fn command_version(program: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(program).args(args).output();
+    match out {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+            text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("version unknown").to_string()
+        }
+        Err(_) => "version unknown".into(),
+    }
+}
