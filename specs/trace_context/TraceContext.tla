@@ -7,7 +7,9 @@
 (* traceparent into the request; the callee extracts it and starts a child *)
 (* span, or restarts the trace when the header is invalid or missing.      *)
 (* Ended spans that are sampled are queued in their SDK's batch processor, *)
-(* exported to a collector and flushed from there to a backend.            *)
+(* exported to a collector and flushed from there to a backend.  The      *)
+(* collector keeps what it accepted in memory or in a persistent sending  *)
+(* queue; as two gateway collectors it may tail-sample (see Flush).       *)
 (*                                                                         *)
 (* The same state machine is implemented in Rust by                        *)
 (* src/models/trace_context.rs; README.md beside this file maps every      *)
@@ -31,7 +33,15 @@ CONSTANTS
     RatioSampled,   \* services whose root sampler is TraceIdRatio
     CorruptClasses, \* W3C invalidity classes a gateway may inflict (fault)
     Faults,         \* environment behaviour switched on, see FaultNames
-    Bugs            \* seeded implementation mutants, see BugNames
+    Bugs,           \* seeded implementation mutants, see BugNames
+    SendingQueue,   \* the collector's exporter queue: "memory" or "persistent"
+                    \* (sending_queue.storage: file_storage, see Crash)
+    TailSampling,   \* the gateway collectors' tail-sampling policy: "none", or
+                    \* "status_code" (keep a trace if a span of it has status
+                    \* ERROR), see Flush
+    ErrorServices,  \* services whose spans end with status ERROR
+    CollectorB      \* services that export to a second gateway collector, B;
+                    \* the others export to collector A
 
 VARIABLES
     spans,  \* sequence of span records, in creation order (index = handle)
@@ -56,6 +66,13 @@ ASSUME \A h \in DOMAIN Hops : Hops[h][3] \in Kinds
 ASSUME Faults \subseteq FaultNames /\ Bugs \subseteq BugNames
 ASSUME CorruptClasses \subseteq ClassNames
 ASSUME AlwaysOff \cap RatioSampled = {}
+ASSUME SendingQueue \in {"memory", "persistent"}
+ASSUME TailSampling \in {"none", "status_code"}
+ASSUME ErrorServices \subseteq Services /\ CollectorB \subseteq Services
+\* The tail-sampling processor holds traces in memory in front of the
+\* exporter queue, so a persistent queue would not keep them; the model's
+\* persistent collector has nothing in front of its queue (see Crash).
+ASSUME ~(SendingQueue = "persistent" /\ TailSampling # "none")
 
 -----------------------------------------------------------------------------
 (* Helpers *)
@@ -131,11 +148,38 @@ ServerSpan(m) ==
 
 RootCount == Cardinality({i \in DOMAIN spans : spans[i].via = 0})
 
-Quiescent ==
+\* Every request has entered and been served, every span has ended and left
+\* its SDK: no span will reach a collector any more.
+Settled ==
     /\ RootCount = Traces
     /\ \A i \in DOMAIN spans : spans[i].st \in {"closed", "exported", "dropped"}
-                               /\ spans[i].inCollector = 0
     /\ \A m \in DOMAIN msgs : msgs[m].st # "inflight"
+
+Quiescent == Settled /\ \A i \in DOMAIN spans : spans[i].inCollector = 0
+
+\* The collector a span's SDK exports to: "A", or "B" for CollectorB.
+CollectorOf(i) == IF spans[i].svc \in CollectorB THEN "B" ELSE "A"
+
+\* Span i has status ERROR.
+Failed(i) == spans[i].svc \in ErrorServices
+
+\* The tail-sampling decision span i's collector takes on span i's trace,
+\* from the spans of that trace it holds: the status_code policy keeps the
+\* trace if one of them has status ERROR.
+TailKeeps(i) ==
+    \/ TailSampling = "none"
+    \/ \E j \in DOMAIN spans : /\ spans[j].inCollector > 0
+                             /\ CollectorOf(j) = CollectorOf(i)
+                             /\ spans[j].tid = spans[i].tid
+                             /\ Failed(j)
+
+\* What the sampling policies keep, judged on the whole trace: a span the
+\* SDK sampled, of a trace the tail-sampling policy keeps (one of its
+\* sampled spans has status ERROR).
+Wanted(i) ==
+    /\ spans[i].sampled
+    /\ \/ TailSampling = "none"
+       \/ \E j \in DOMAIN spans : spans[j].tid = spans[i].tid /\ spans[j].sampled /\ Failed(j)
 
 -----------------------------------------------------------------------------
 (* Actions *)
@@ -227,19 +271,42 @@ DropBatch(s) ==
 \* A set, not \E: TLC would take one step per witness of an \E in an action.
 InCollector == {i \in DOMAIN spans : spans[i].inCollector > 0} # {}
 
-\* The collector flushes everything it holds to the backend.
+\* The collectors flush everything they hold to the backend.  Tail-sampling
+\* collectors first wait for their decision: decision_wait is taken longer
+\* than any trace, so they decide once everything has settled, each on the
+\* spans it holds, and forward the traces their policy keeps, drop the rest.
 Flush ==
     /\ InCollector
+    /\ TailSampling # "none" => Settled
     /\ spans' = [i \in DOMAIN spans |->
-                   [spans[i] EXCEPT !.inBackend = @ + spans[i].inCollector,
+                   [spans[i] EXCEPT !.inBackend =
+                                        @ + (IF TailKeeps(i) THEN spans[i].inCollector ELSE 0),
                                     !.inCollector = 0]]
     /\ UNCHANGED msgs
 
-\* The collector crashes and restarts, losing the batches in its memory.
+\* The collector crashes and restarts.
+\* "memory": the batches in its memory are lost.
+\* "persistent": the official collector's exporter with
+\* `sending_queue.storage: file_storage` and nothing in memory in front of
+\* it (no batch processor; batching, if any, is the queue's own
+\* `sending_queue.batch`, behind the queue).  The receiver answers the SDK
+\* only once the request is written to disk, and a batch is deleted from
+\* disk only after the backend accepted it, so the crash loses nothing.
+\* But a consumer may have been sending a batch: the backend stored it and
+\* the crash came before the queue marked it done, so after the restart the
+\* queue sends it again (at least once, never exactly once).  The model
+\* takes the worst case, every held batch stored by the backend; a crash
+\* with nothing in flight changes nothing (a stutter).  It lets a crash
+\* interrupt the delivery of the batches it holds once: a crash while a
+\* redelivered batch is held would only add more of the same duplicates.
 Crash ==
     /\ "CollectorCrash" \in Faults
     /\ InCollector
-    /\ spans' = [i \in DOMAIN spans |-> [spans[i] EXCEPT !.inCollector = 0]]
+    /\ IF SendingQueue = "memory"
+       THEN spans' = [i \in DOMAIN spans |-> [spans[i] EXCEPT !.inCollector = 0]]
+       ELSE /\ {i \in DOMAIN spans : spans[i].inCollector > 0 /\ spans[i].inBackend > 0} = {}
+            /\ spans' = [i \in DOMAIN spans |->
+                           [spans[i] EXCEPT !.inBackend = @ + spans[i].inCollector]]
     /\ UNCHANGED msgs
 
 Next ==
@@ -304,9 +371,10 @@ OneSpanPerRequest ==
 \* The backend stores each span once.
 NoDuplicateSpans == \A i \in DOMAIN spans : spans[i].inBackend <= 1
 
-\* At quiescence every sampled span reached the backend.
+\* At quiescence every span the sampling policies keep (Wanted) reached the
+\* backend; without tail sampling, every sampled span.
 NoLostSpans ==
-    Quiescent => \A i \in DOMAIN spans : spans[i].sampled => spans[i].inBackend > 0
+    Quiescent => \A i \in DOMAIN spans : Wanted(i) => spans[i].inBackend > 0
 
 \* At quiescence every stored span's parent is stored, in the same trace.
 NoOrphanSpans ==

@@ -10,7 +10,8 @@
 //! queue messages, retried exports) and seeded bugs (no injection, a wrong
 //! parent id, a new trace id per hop, colliding ids, accepting invalid
 //! headers, ignoring the parent's sampling decision) are switched on by
-//! constants.
+//! constants, and so is the collector's shape: an in-memory or persistent
+//! sending queue, and tail sampling at one or two gateway collectors.
 //!
 //! The state is exactly the spec's two variables, with the spec's 1-based
 //! handles, so the distinct-state count equals TLC's for the same config.
@@ -37,6 +38,34 @@ pub type Svc = u8;
 pub type Id = u8;
 
 named!(HopKind { Http = "http", Gateway = "gateway", Queue = "queue" });
+
+named!(
+    /// Where the collector's exporter keeps what it accepted (`SendingQueue`).
+    SendingQueue {
+        /// In memory: a crash loses it.
+        Memory = "memory",
+        /// `sending_queue.storage: file_storage`, nothing in memory in front:
+        /// a crash loses nothing, and may make a batch be sent twice.
+        Persistent = "persistent",
+    }
+);
+
+named!(
+    /// The gateway collectors' tail-sampling policy (`TailSampling`).
+    TailSampling {
+        None = "none",
+        /// The contrib tail_sampling processor's `status_code` policy with
+        /// `status_codes: [ERROR]`: keep a trace if a span of it has status ERROR.
+        StatusCode = "status_code",
+    }
+);
+
+/// The collectors the SDKs export to: `A`, or `B` for services in `CollectorB`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Collector {
+    A,
+    B,
+}
 
 /// The sampler a service uses for a trace it starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -277,6 +306,12 @@ pub struct TraceContext {
     corrupt_classes: Vec<Class>,
     faults: BTreeSet<String>,
     bugs: BTreeSet<String>,
+    sending_queue: SendingQueue,
+    tail_sampling: TailSampling,
+    /// Per service, whether its spans end with status ERROR (`ErrorServices`).
+    failing: Vec<bool>,
+    /// Per service, whether it exports to collector B (`CollectorB`).
+    to_b: Vec<bool>,
 }
 
 impl TraceContext {
@@ -302,6 +337,31 @@ impl TraceContext {
 
     pub fn service(&self, svc: Svc) -> &str {
         &self.services[svc as usize]
+    }
+
+    /// The collector's exporter queue (`SendingQueue`).
+    pub fn sending_queue(&self) -> SendingQueue {
+        self.sending_queue
+    }
+
+    /// The gateway collectors' tail-sampling policy (`TailSampling`).
+    pub fn tail_sampling(&self) -> TailSampling {
+        self.tail_sampling
+    }
+
+    /// Whether the spans of service `svc` end with status ERROR (`ErrorServices`).
+    pub fn fails(&self, svc: Svc) -> bool {
+        self.failing[svc as usize]
+    }
+
+    /// The collector service `svc` exports to.
+    pub fn collector_of(&self, svc: Svc) -> Collector {
+        if self.to_b[svc as usize] { Collector::B } else { Collector::A }
+    }
+
+    /// Whether some service exports to a second collector (`CollectorB` is not empty).
+    pub fn two_collectors(&self) -> bool {
+        self.to_b.iter().any(|&b| b)
     }
 
     /// The root sampler of service `svc` (every service is ParentBased on it).
@@ -442,14 +502,55 @@ impl TraceContext {
         next
     }
 
+    /// The spec's `Settled`: no span will reach a collector any more.
+    pub fn settled(&self, s: &State) -> bool {
+        s.root_count() == self.traces
+            && s.spans.iter().all(|x| matches!(x.st, SpanSt::Closed | SpanSt::Exported | SpanSt::Dropped))
+            && s.msgs.iter().all(|m| m.st != MsgSt::Inflight)
+    }
+
     /// The spec's `Quiescent`.
     pub fn quiescent(&self, s: &State) -> bool {
-        s.root_count() == self.traces
-            && s.spans.iter().all(|x| {
-                matches!(x.st, SpanSt::Closed | SpanSt::Exported | SpanSt::Dropped)
-                    && x.in_collector == 0
-            })
-            && s.msgs.iter().all(|m| m.st != MsgSt::Inflight)
+        self.settled(s) && s.spans.iter().all(|x| x.in_collector == 0)
+    }
+
+    /// The spec's `TailKeeps(i)`: span `i`'s collector keeps its trace,
+    /// judging by the spans of that trace it holds.
+    pub fn tail_keeps(&self, s: &State, i: Id) -> bool {
+        if self.tail_sampling == TailSampling::None {
+            return true;
+        }
+        let x = s.span(i);
+        let at = self.collector_of(x.svc);
+        s.spans.iter().any(|y| {
+            y.in_collector > 0 && self.collector_of(y.svc) == at && y.tid == x.tid && self.fails(y.svc)
+        })
+    }
+
+    /// The spec's `Wanted(i)`: the sampling policies, judged on the whole
+    /// trace, keep span `i` (it is sampled, and with tail sampling a sampled
+    /// span of its trace has status ERROR).
+    pub fn wanted(&self, s: &State, i: Id) -> bool {
+        let x = s.span(i);
+        x.sampled
+            && (self.tail_sampling == TailSampling::None
+                || s.spans.iter().any(|y| y.tid == x.tid && y.sampled && self.fails(y.svc)))
+    }
+
+    /// `Flush` is enabled: the collectors hold something, and tail-sampling
+    /// collectors have waited for everything to settle.
+    fn can_flush(&self, s: &State) -> bool {
+        s.spans.iter().any(|x| x.in_collector > 0)
+            && (self.tail_sampling == TailSampling::None || self.settled(s))
+    }
+
+    /// `Crash` is enabled. A persistent queue lets a crash interrupt the
+    /// delivery of the batches it holds once (see the spec).
+    fn can_crash(&self, s: &State) -> bool {
+        self.fault("CollectorCrash")
+            && s.spans.iter().any(|x| x.in_collector > 0)
+            && (self.sending_queue == SendingQueue::Memory
+                || !s.spans.iter().any(|x| x.in_collector > 0 && x.in_backend > 0))
     }
 
     /// The span that sent the request span i serves.
@@ -617,6 +718,29 @@ impl TraceContext {
         corrupt_classes.sort_by_key(|c| c.name());
         let faults: BTreeSet<String> = c.names_from("Faults", &FAULTS)?.into_iter().collect();
         let bugs: BTreeSet<String> = c.names_from("Bugs", &BUGS)?.into_iter().collect();
+        let one_of = |name: &str, known: &[&str]| -> Result<String> {
+            let value = c.string(name)?;
+            if known.contains(&value.as_str()) {
+                Ok(value)
+            } else {
+                Err(Error::Spec(
+                    c.error(name, format!("`{value}` is not a known {name}"))
+                        .evidence("known", known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")),
+                ))
+            }
+        };
+        let queue_names: Vec<&str> = SendingQueue::ALL.iter().map(|q| q.name()).collect();
+        let sending_queue = SendingQueue::parse(&one_of("SendingQueue", &queue_names)?).expect("a known name");
+        let policy_names: Vec<&str> = TailSampling::ALL.iter().map(|p| p.name()).collect();
+        let tail_sampling = TailSampling::parse(&one_of("TailSampling", &policy_names)?).expect("a known name");
+        if sending_queue == SendingQueue::Persistent && tail_sampling != TailSampling::None {
+            return Err(Error::Spec(
+                c.error("SendingQueue", "a persistent sending queue cannot be combined with tail sampling")
+                    .hint("the tail-sampling processor holds traces in memory in front of the queue; the model's persistent collector has nothing in front of it"),
+            ));
+        }
+        let failing = member_flags("ErrorServices")?;
+        let to_b = member_flags("CollectorB")?;
         Ok(TraceContext {
             root: index(&root_name).expect("Root is a service"),
             services,
@@ -628,6 +752,10 @@ impl TraceContext {
             corrupt_classes,
             faults,
             bugs,
+            sending_queue,
+            tail_sampling,
+            failing,
+            to_b,
         })
     }
 }
@@ -685,11 +813,11 @@ impl stateright::Model for TraceContext {
                 }
             }
         }
-        if s.spans.iter().any(|x| x.in_collector > 0) {
+        if self.can_flush(s) {
             actions.push(Action::Flush);
-            if self.fault("CollectorCrash") {
-                actions.push(Action::Crash);
-            }
+        }
+        if self.can_crash(s) {
+            actions.push(Action::Crash);
         }
     }
 
@@ -748,14 +876,19 @@ impl stateright::Model for TraceContext {
                 }
             }
             Action::Flush => {
-                for x in &mut next.spans {
-                    x.in_backend += x.in_collector;
+                for (i, x) in s.handles().zip(&mut next.spans) {
+                    if self.tail_keeps(s, i) {
+                        x.in_backend += x.in_collector;
+                    }
                     x.in_collector = 0;
                 }
             }
             Action::Crash => {
                 for x in &mut next.spans {
-                    x.in_collector = 0;
+                    match self.sending_queue {
+                        SendingQueue::Memory => x.in_collector = 0,
+                        SendingQueue::Persistent => x.in_backend += x.in_collector,
+                    }
                 }
             }
         }
@@ -932,23 +1065,37 @@ impl TraceContext {
         oracle::no_duplicates(&records, &self.namer(s, &records))
     }
 
-    /// At quiescence every sampled span reached the backend.
+    /// At quiescence every span the sampling policies keep reached the
+    /// backend; without tail sampling, every sampled span.
     pub fn NoLostSpans(&self, s: &State) -> Verdict {
         if !self.quiescent(s) {
             return Ok(());
         }
         all(s.handles(), |i| {
             let x = s.span(i);
-            if !x.sampled || x.in_backend > 0 {
+            if !self.wanted(s, i) || x.in_backend > 0 {
                 return Ok(());
             }
             let where_lost = if x.st == SpanSt::Dropped {
-                "dropped by its exporter"
+                "dropped by its exporter".to_string()
+            } else if self.tail_sampling != TailSampling::None && !self.fault("CollectorCrash") {
+                format!(
+                    "dropped by the tail sampling of collector {:?}, which held no ERROR span of trace {}",
+                    self.collector_of(x.svc),
+                    x.tid
+                )
             } else {
-                "lost in the collector"
+                "lost in the collector".to_string()
             };
-            Err(Violation::new(format!("sampled span {i} never reached the backend: {where_lost}"))
-                .with(format!("span {i}"), self.describe(s, i)))
+            let what = if self.tail_sampling == TailSampling::None { "sampled span" } else { "span" };
+            let mut v = Violation::new(format!("{what} {i} never reached the backend: {where_lost}"))
+                .with(format!("span {i}"), self.describe(s, i));
+            if self.tail_sampling != TailSampling::None {
+                if let Some(j) = s.handles().find(|&j| s.span(j).tid == x.tid && s.span(j).sampled && self.fails(s.span(j).svc)) {
+                    v = v.with(format!("ERROR span {j}"), self.describe(s, j));
+                }
+            }
+            Err(v)
         })
     }
 
@@ -1091,6 +1238,10 @@ impl SpecModel for TraceContext {
         "CorruptClasses",
         "Faults",
         "Bugs",
+        "SendingQueue",
+        "TailSampling",
+        "ErrorServices",
+        "CollectorB",
     ];
 
     fn from_constants(constants: &Constants) -> Result<Self> {
@@ -1221,7 +1372,20 @@ impl SpecModel for TraceContext {
         for &svc in &order {
             let _ = writeln!(out, "    participant {}", self.service(svc));
         }
-        out.push_str("    participant collector\n    participant backend\n");
+        // One collector, or collectors A and B when some service exports to B.
+        let collector = |svc: Svc| -> &'static str {
+            match (self.two_collectors(), self.collector_of(svc)) {
+                (false, _) => "collector",
+                (true, Collector::A) => "collectorA",
+                (true, Collector::B) => "collectorB",
+            }
+        };
+        if self.two_collectors() {
+            out.push_str("    participant collectorA\n    participant collectorB\n");
+        } else {
+            out.push_str("    participant collector\n");
+        }
+        out.push_str("    participant backend\n");
         for window in path.windows(2) {
             let (before, (action, after)) = (&window[0].1, (&window[1].0, &window[1].1));
             let Some(action) = action else { continue };
@@ -1290,7 +1454,7 @@ impl SpecModel for TraceContext {
                         .map(|i| i.to_string())
                         .collect();
                     let twice = if matches!(action, Action::ExportRetried { .. }) { " (reply lost, sent twice)" } else { "" };
-                    format!("    {}->>collector: export spans {}{twice}", self.service(*svc), ids.join(", "))
+                    format!("    {}->>{}: export spans {}{twice}", self.service(*svc), collector(*svc), ids.join(", "))
                 }
                 Action::LoseRequest { msg } => {
                     let hop = self.hop(after.msg(*msg).hop);
@@ -1301,8 +1465,41 @@ impl SpecModel for TraceContext {
                     )
                 }
                 Action::DropBatch { svc } => format!("    Note over {}: exporter drops its batch", self.service(*svc)),
-                Action::Flush => "    collector->>backend: flush".to_string(),
-                Action::Crash => "    Note over collector: crash, batches in memory lost".to_string(),
+                Action::Flush if self.tail_sampling == TailSampling::None => "    collector->>backend: flush".to_string(),
+                Action::Flush => {
+                    // Per collector: the spans it forwards and the spans its policy drops.
+                    let mut lines = Vec::new();
+                    let names: &[&str] = if self.two_collectors() { &["collectorA", "collectorB"] } else { &["collector"] };
+                    for (k, &name) in names.iter().enumerate() {
+                        let at = if k == 0 { Collector::A } else { Collector::B };
+                        let held: Vec<Id> = before
+                            .handles()
+                            .filter(|&i| before.span(i).in_collector > 0 && self.collector_of(before.span(i).svc) == at)
+                            .collect();
+                        let list = |keep: bool| -> String {
+                            held.iter().filter(|&&i| self.tail_keeps(before, i) == keep).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                        };
+                        let (kept, dropped) = (list(true), list(false));
+                        if !kept.is_empty() {
+                            lines.push(format!("    {name}->>backend: tail sampling (status_code ERROR) keeps spans {kept}"));
+                        }
+                        if !dropped.is_empty() {
+                            lines.push(format!("    Note over {name}: tail sampling (status_code ERROR) drops spans {dropped}: no ERROR span of their trace here"));
+                        }
+                    }
+                    lines.join("\n")
+                }
+                Action::Crash if self.sending_queue == SendingQueue::Memory => {
+                    "    Note over collector: crash, batches in memory lost".to_string()
+                }
+                Action::Crash => {
+                    let ids: Vec<String> =
+                        before.handles().filter(|&i| before.span(i).in_collector > 0).map(|i| i.to_string()).collect();
+                    format!(
+                        "    collector->>backend: sends spans {ids}, stored\n    Note over collector: crash before the persistent queue marks them done: still on disk, sent again after restart",
+                        ids = ids.join(", ")
+                    )
+                }
             };
             out.push_str(&line);
             out.push('\n');
