@@ -12,8 +12,10 @@
 //!   transient events it shows but does not persist; the model stands for
 //!   that as a stuck workflow, so such retries that never completed are left
 //!   out (and counted in the step's note).
-//! - `acts`: resolution from the history; attempts, the running attempt and
-//!   the non-retryable failure from what the activity worker was handed.
+//! - `acts`: resolution from the history; backoff when the server holds the
+//!   activity pending on a later attempt than the last one handed out;
+//!   attempts, the running attempt and the non-retryable failure from what
+//!   the activity worker was handed.
 //! - `ledger`: the effects the activities applied.
 //! - `spans`: the interceptor's exported spans (OTLP JSON lines), matched to
 //!   the model's spans by name, activity and attempt; a span the model holds
@@ -236,7 +238,10 @@ fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spa
             (Some(_), _) => ActSt::TimedOut,
             (None, None) => ActSt::Scheduled,
             (None, Some(last)) if last.outcome.is_none() => ActSt::Running,
-            (None, Some(_)) => ActSt::Backoff,
+            // An ended attempt is in backoff once the server has scheduled
+            // the next one; until then the server has not decided.
+            (None, Some(last)) if obs.pending.iter().any(|p| p.activity_id == aid && p.attempt > last.attempt) => ActSt::Backoff,
+            (None, Some(_)) => ActSt::Running,
         };
         acts.push(Act { kind, step, st, attempts, nr_at });
     }
