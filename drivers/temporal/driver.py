@@ -23,6 +23,7 @@ import time
 import traceback
 from importlib.metadata import version
 
+from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.worker import Replayer
@@ -240,9 +241,18 @@ class Driver:
             for line in f:
                 if line.strip():
                     ledger.append(json.loads(line))
+        pending = [
+            {
+                "activity_id": p.activity_id,
+                "attempt": p.attempt,
+                "state": PendingActivityState.Name(p.state),
+            }
+            for p in desc.raw_description.pending_activities
+        ]
         return {
             "history": raw.get("events", []),
             "status": desc.status.name if desc.status else None,
+            "pending": pending,
             "attempts": self.attempt_log,
             "ledger": ledger,
         }

@@ -1,5 +1,9 @@
 //! `tracewright conform --sut rust,python,js,go [--cases N] [--seed S]`
 //! `tracewright conform --corpus DIR --sut rust,python,js,go`
+//! `tracewright conform --sut temporal [--cases N] [--seed S] [--config specs/workflow/Workflow.cfg]`
+//!
+//! With `--sut temporal` it walks the workflow model instead, on a real
+//! Temporal server ([`crate::conformance::workflow::conform`]).
 //!
 //! Walks the trace-context model at random, runs each walk on every SDK, and
 //! prints case × SDK → verdict. Every divergence is shrunk to a minimal walk
@@ -69,6 +73,9 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
     if args.cases == 0 {
         return Err(Error::usage("--cases must be at least 1", None));
     }
+    if args.sut.iter().any(|s| s == "temporal") {
+        return run_workflow(&args);
+    }
     let kinds = args.sut.iter().map(|s| s.parse::<SdkKind>()).collect::<Result<Vec<_>>>()?;
     let files = spec::config_of(&in_project(&args.config))?;
     let loaded = spec::load(&files)?;
@@ -134,6 +141,64 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
         super::check::Format::Human => print!("{}", render(&args, &versions, &outcome, &written, &expectations)),
     }
     Ok(exit)
+}
+
+/// `--sut temporal`: walks of the workflow model on a real Temporal server.
+/// Exit 0 when every walk conforms or reproduces a violation the model path
+/// has too, 1 when one diverged (its minimal walk is written), 2 on bad input.
+fn run_workflow(args: &ConformArgs) -> Result<ExitCode> {
+    use crate::conformance::workflow;
+    use crate::models::workflow::Workflow;
+    if args.sut.len() != 1 {
+        return Err(Error::usage("--sut temporal runs alone: the SDKs walk another model", Some("run `conform --sut temporal` by itself")));
+    }
+    let config = if args.config == Path::new("specs/trace_context/conform/TraceContext_conform.cfg") {
+        PathBuf::from("specs/workflow/Workflow.cfg")
+    } else {
+        args.config.clone()
+    };
+    let files = spec::config_of(&in_project(&config))?;
+    let loaded = spec::load(&files)?;
+    if loaded.module.name != Workflow::MODULE {
+        return Err(Error::Spec(
+            Diagnostic::new(Location::file(&files.cfg), format!("conform --sut temporal walks the Workflow model; this config is for {}", loaded.module.name))
+                .hint("give a Workflow config with --config"),
+        ));
+    }
+    let model = Workflow::from_constants(&loaded.constants)?;
+    let root = project_root();
+    let server = crate::sut::workflow::TemporalServer::start(&root)?;
+    let cases = workflow::conform(&server, &root, &model, args.cases, args.seed, args.max_steps)?;
+    println!(
+        "conform: {} random walks of {} (seed {}, at most {} steps) on {}",
+        args.cases,
+        files.cfg.display(),
+        args.seed,
+        args.max_steps,
+        server.version
+    );
+    println!("{:>5} {:>5}  verdict", "case", "steps");
+    let mut diverged = 0;
+    for c in &cases {
+        let cell = match &c.verdict {
+            Verdict::Diverged(d) => format!("diverged at step {}: expected {}, observed {}", d.step, d.expected, d.observed),
+            Verdict::Reproduced { property, .. } => format!("reproduced {property} (as the model path does)"),
+            Verdict::Conforms => "conforms".into(),
+        };
+        println!("{:>5} {:>5}  {cell}", c.index, c.steps);
+        if let Some((path, Verdict::Diverged(d))) = &c.minimal {
+            diverged += 1;
+            let violation = Violation::new(format!("temporal {d}"))
+                .with("sut", "temporal")
+                .with("expected", d.expected.clone())
+                .with("observed", d.observed.clone());
+            let doc = engine::trace_doc(&model, &loaded, "Conformance-temporal", "divergence", &violation, None, path);
+            let written = doc.write_into(&in_project(&args.out))?;
+            println!("      minimal walk ({} steps): {}", path.len() - 1, written.path().display());
+        }
+    }
+    println!("{} of {} walks diverged", diverged, cases.len());
+    Ok(if diverged == 0 { ExitCode::Ok } else { ExitCode::Unexpected })
 }
 
 /// `--corpus DIR`: everything is read and checked before any SDK starts, so

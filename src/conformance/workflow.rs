@@ -12,8 +12,10 @@
 //!   transient events it shows but does not persist; the model stands for
 //!   that as a stuck workflow, so such retries that never completed are left
 //!   out (and counted in the step's note).
-//! - `acts`: resolution from the history; attempts, the running attempt and
-//!   the non-retryable failure from what the activity worker was handed.
+//! - `acts`: resolution from the history; backoff when the server holds the
+//!   activity pending on a later attempt than the last one handed out;
+//!   attempts, the running attempt and the non-retryable failure from what
+//!   the activity worker was handed.
 //! - `ledger`: the effects the activities applied.
 //! - `spans`: the interceptor's exported spans (OTLP JSON lines), matched to
 //!   the model's spans by name, activity and attempt; a span the model holds
@@ -236,7 +238,10 @@ fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spa
             (Some(_), _) => ActSt::TimedOut,
             (None, None) => ActSt::Scheduled,
             (None, Some(last)) if last.outcome.is_none() => ActSt::Running,
-            (None, Some(_)) => ActSt::Backoff,
+            // An ended attempt is in backoff once the server has scheduled
+            // the next one; until then the server has not decided.
+            (None, Some(last)) if obs.pending.iter().any(|p| p.activity_id == aid && p.attempt > last.attempt) => ActSt::Backoff,
+            (None, Some(_)) => ActSt::Running,
         };
         acts.push(Act { kind, step, st, attempts, nr_at });
     }
@@ -700,4 +705,44 @@ pub fn path_from_labels(model: &Workflow, labels: &[&str]) -> std::result::Resul
         path.push((Some(a), next));
     }
     Ok(path)
+}
+
+/// One case of a workflow conform run.
+#[derive(Clone, Debug)]
+pub struct ConformCase {
+    pub index: usize,
+    pub seed: u64,
+    pub steps: usize,
+    pub verdict: Verdict,
+    /// For a divergence: the shortest prefix of the walk that still diverges
+    /// on the server (confirmed by running it again), with its verdict.
+    pub minimal: Option<(Vec<(Option<Action>, State)>, Verdict)>,
+}
+
+/// `conform --sut temporal`: `cases` random walks of the workflow model
+/// ([`walk`]), each run on the server and judged step by step. A divergence
+/// is shrunk to the prefix ending at the diverging step, run again to
+/// confirm (a prefix that no longer diverges keeps the whole walk).
+pub fn conform(server: &TemporalServer, root: &Path, model: &Workflow, cases: usize, seed: u64, max_steps: usize) -> Result<Vec<ConformCase>> {
+    let options = Options::default();
+    let mut out = Vec::new();
+    for index in 0..cases {
+        let case_seed = seed.wrapping_add(index as u64);
+        let path = walk(model, case_seed, max_steps);
+        let run = run_path(server, root, model, &path, None, &options, None)?;
+        let minimal = match &run.report.verdict {
+            Verdict::Diverged(d) if d.step + 1 < path.len() => {
+                let prefix = path[..=d.step].to_vec();
+                let again = run_path(server, root, model, &prefix, None, &options, None)?;
+                match again.report.verdict {
+                    v @ Verdict::Diverged(_) => Some((prefix, v)),
+                    _ => Some((path.clone(), run.report.verdict.clone())),
+                }
+            }
+            Verdict::Diverged(_) => Some((path.clone(), run.report.verdict.clone())),
+            _ => None,
+        };
+        out.push(ConformCase { index, seed: case_seed, steps: path.len() - 1, verdict: run.report.verdict, minimal });
+    }
+    Ok(out)
 }

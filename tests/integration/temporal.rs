@@ -219,3 +219,14 @@ fn a_missing_temporal_cli_is_a_clear_error() {
     let text = e.render();
     assert!(text.contains("ci/install-temporal.sh") && text.contains(".venv/bin/temporal"), "{text}");
 }
+
+/// `conform --sut temporal`: random walks of the correct saga on a real
+/// server all conform (exit 0), and say so per case.
+#[test]
+fn conform_walks_the_workflow_model_on_a_real_server() {
+    let out = tempfile::tempdir().unwrap();
+    let o = crate::tracewright(&["conform", "--sut", "temporal", "--cases", "2", "--seed", "7", "--out", &out.path().to_string_lossy()]);
+    let text = crate::stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}\n{}", crate::stderr(&o));
+    assert!(text.contains("Workflow.cfg") && text.matches("conforms").count() == 2 && text.contains("0 of 2 walks diverged"), "{text}");
+}

@@ -63,12 +63,23 @@ pub struct Effect {
     pub attempt: u32,
 }
 
+/// An activity the server holds pending (DescribeWorkflowExecution): the
+/// attempt it is on, and `PENDING_ACTIVITY_STATE_SCHEDULED` or `…_STARTED`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Pending {
+    pub activity_id: String,
+    pub attempt: u32,
+    pub state: String,
+}
+
 /// What the driver saw at one moment: the server's history (the SDK's JSON
-/// events), the workflow's status, the attempts and the effects.
+/// events), the workflow's status, the server's pending activities, the
+/// attempts and the effects.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Observation {
     pub history: Vec<Json>,
     pub status: Option<String>,
+    pub pending: Vec<Pending>,
     pub attempts: Vec<Attempt>,
     pub ledger: Vec<Effect>,
 }

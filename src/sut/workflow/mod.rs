@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-pub use driver::{Attempt, Effect, Hello, Observation, Replayed, SagaConfig, SagaDriver, SagaRun};
+pub use driver::{Attempt, Effect, Hello, Observation, Pending, Replayed, SagaConfig, SagaDriver, SagaRun};
 pub use server::TemporalServer;
 
 use crate::error::{Diagnostic, Error, Location, Result};
