@@ -197,4 +197,7 @@ pub struct Def {
     pub folded: Option<Value>,
     /// Refers to state variables (directly or through other definitions).
     pub state_level: bool,
+    /// Refers to primed variables, UNCHANGED or ENABLED (directly or not):
+    /// its value is not a function of the current state alone.
+    pub action_level: bool,
 }

@@ -120,6 +120,9 @@ pub struct Ctx<'p, 's> {
     trail: Vec<Trail>,
     /// Stop at the first generated state (ENABLED).
     probe: bool,
+    /// Values of argument-free definitions that read only the current
+    /// state, computed once per state.
+    memo: Vec<Option<Value>>,
     pub out: Vec<Generated>,
 }
 
@@ -135,6 +138,7 @@ impl<'p, 's> Ctx<'p, 's> {
             primed: false,
             trail: Vec::new(),
             probe: false,
+            memo: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -241,8 +245,21 @@ impl<'p, 's> Ctx<'p, 's> {
                 if let Some(v) = &def.folded {
                     return Ok(v.clone());
                 }
+                let memoizable = args.is_empty() && !def.action_level && !def.is_function && self.mode != Mode::Init && !self.primed;
+                if memoizable {
+                    if let Some(Some(v)) = self.memo.get(*d as usize) {
+                        return Ok(v.clone());
+                    }
+                }
                 let vals = self.eval_all(args)?;
-                self.call_def(*d, vals, e.pos)
+                let v = self.call_def(*d, vals, e.pos)?;
+                if memoizable {
+                    if self.memo.len() <= *d as usize {
+                        self.memo.resize(self.prog.defs.len(), None);
+                    }
+                    self.memo[*d as usize] = Some(v.clone());
+                }
+                Ok(v)
             }
             Kind::LetCall(i, args) => {
                 let lambda: &'p Lambda = &self.prog.lambdas[*i as usize];

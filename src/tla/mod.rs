@@ -316,6 +316,23 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
             break;
         }
     }
+    // Which definitions read the next state.
+    loop {
+        let mut changed = false;
+        for i in 0..prog.defs.len() {
+            if prog.defs[i].action_level {
+                continue;
+            }
+            let level = prog.defs[i].body.as_ref().is_some_and(|b| action_level(&prog, b));
+            if level {
+                prog.defs[i].action_level = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
     // Constants: values from the config, or the value of a definition.
     prog.const_values = vec![Value::Bool(false); prog.consts.len()];
     let mut pending = Vec::new();
@@ -373,6 +390,23 @@ fn state_level(prog: &Program, e: &Expr) -> bool {
                 found = true
             }
         }
+        _ => {}
+    });
+    found
+}
+
+/// Whether an expression reads the next state.
+fn action_level(prog: &Program, e: &Expr) -> bool {
+    let mut found = false;
+    visit(e, &mut |k| match k {
+        Kind::Prime(_) | Kind::PrimeExpr(_) | Kind::Unchanged(_) | Kind::Enabled(_) | Kind::BoxAction(..) | Kind::AngleAction(..) => found = true,
+        Kind::Call(d, _) | Kind::FnDefApply(d, _) | Kind::OpValue(d) => {
+            if prog.defs[*d as usize].action_level {
+                found = true
+            }
+        }
+        // An operator argument may be an action: be conservative.
+        Kind::ParamCall(..) | Kind::Lambda(_) => found = true,
         _ => {}
     });
     found

@@ -760,7 +760,7 @@ pub(super) fn children(node: Node<'_>) -> Vec<Node<'_>> {
 }
 
 pub(super) fn new_def(name: Arc<str>, params: Vec<usize>, param_names: Vec<Arc<str>>, is_function: bool, pos: Pos) -> Def {
-    Def { name, params, param_names, is_function, body: None, function: None, pos, folded: None, state_level: true }
+    Def { name, params, param_names, is_function, body: None, function: None, pos, folded: None, state_level: true, action_level: false }
 }
 
 /// The parameter names of a top-level definition node.

@@ -22,10 +22,11 @@ fn rust_model(files: &spec::SpecFiles) -> (Counts, Vec<String>) {
     (Counts { distinct: run.distinct, generated: run.generated, depth: run.depth, violated, trace_states }, liveness)
 }
 
-fn compare(filter: &str) {
+fn compare(filter: &str, only: Option<&[&str]>) {
     let configs = spec::all_configs(&repo().join("specs")).expect("configs");
     let mut seen = 0;
-    for files in configs.iter().filter(|f| f.module_stem() == filter) {
+    let wanted = |f: &&spec::SpecFiles| only.is_none_or(|o| o.contains(&f.config_label().as_str()));
+    for files in configs.iter().filter(|f| f.module_stem() == filter).filter(wanted) {
         let label = files.config_label();
         let interpreted = interpret(&files.tla, &files.cfg, 2).unwrap_or_else(|e| panic!("{label}: {e}"));
         let (model, liveness) = rust_model(files);
@@ -44,10 +45,14 @@ fn compare(filter: &str) {
 
 #[test]
 fn trace_context_configs_equal_the_rust_model() {
-    compare("TraceContext");
+    compare("TraceContext", None);
 }
 
+/// The interpreter explores Workflow at about a thousand states a second
+/// (its invariants are quadratic in the history); the configs here are the
+/// ones small enough for a test run: the correct saga, and a bug that breaks
+/// an invariant and a liveness property.
 #[test]
 fn workflow_configs_equal_the_rust_model() {
-    compare("Workflow");
+    compare("Workflow", Some(&["default", "bug_NoCompensation"]));
 }
