@@ -8,6 +8,7 @@ mod differential;
 mod drivers;
 mod fuzz_regressions;
 mod pinned;
+mod pipeline;
 mod replay;
 mod specs;
 mod traces;
