@@ -19,6 +19,7 @@ fuzz_seconds=${FUZZ_SECONDS:-15}
 echo "== SDK drivers"
 bash ci/install-drivers.sh
 bash ci/install-temporal.sh
+bash ci/install-pipeline.sh
 
 echo "== cargo test"
 cargo test --locked --all-targets

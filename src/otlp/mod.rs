@@ -8,6 +8,7 @@
 //! JSON encoding `tracewright audit` reads (one `ExportTraceServiceRequest`
 //! per line, as a collector's file exporter writes).
 
+pub mod load;
 pub mod sink;
 
 pub use opentelemetry_proto::tonic::collector::trace::v1::{

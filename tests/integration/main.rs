@@ -9,6 +9,7 @@ mod drivers;
 mod fuzz_regressions;
 mod hostile;
 mod pinned;
+mod pipeline;
 mod readme;
 mod replay;
 mod specs;
