@@ -823,7 +823,7 @@ mod tests {
         );
         assert_eq!(sink.span_count(), 5);
         // The output file is OTLP JSON lines that audit reads back.
-        let audited = crate::audit::read(&out).expect("audit reads the sink's output");
+        let audited = crate::audit::read(&out, false).expect("audit reads the sink's output");
         assert_eq!(audited.len(), 5);
         assert_eq!(audited[1].service, "b");
         assert_eq!(audited[1].parent_span_id, "0101010101010101");

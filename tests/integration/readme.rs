@@ -304,3 +304,12 @@ fn the_matcher_redacts_what_varies_and_nothing_else() {
     assert!(matches(&["x.0a1b2c3d.itf.json".to_string()], "x.ffffffff.itf.json"));
     assert!(!matches(&["x.0a1b2c3d.itf.json".to_string()], "y.ffffffff.itf.json"));
 }
+
+#[test]
+fn the_readme_lists_every_environment_variable() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let vars = tracewright::cli::env::all();
+    assert!(vars.len() >= 20, "{vars:?}");
+    let missing: Vec<&(String, String, String)> = vars.iter().filter(|(_, _, env)| !readme.contains(&format!("`{env}`"))).collect();
+    assert!(missing.is_empty(), "README.md does not list {missing:?}");
+}
