@@ -14,6 +14,7 @@ mod readme;
 mod replay;
 mod specs;
 mod temporal;
+mod tla;
 mod traces;
 
 use std::path::{Path, PathBuf};

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::{interpret, repo};
+use super::interpret;
+use crate::repo;
 
 enum Tlc {
     /// distinct, generated, depth; no property violated.
@@ -28,7 +29,7 @@ const PINNED: &[(&str, &str, Tlc)] = &[
 
 #[test]
 fn corpus_specs_give_tlcs_counts_and_verdicts() {
-    let dir = repo().join("tests/tla/corpus");
+    let dir = repo().join("tests/data/tla");
     let mut cfgs: Vec<String> = std::fs::read_dir(&dir)
         .expect("corpus")
         .filter_map(|e| e.ok()?.path().file_name()?.to_str().map(str::to_string))

@@ -6,7 +6,8 @@ use tracewright::checker::Options;
 use tracewright::engine::{self, PropertyStatus};
 use tracewright::spec;
 
-use crate::{interpret, repo, Counts};
+use super::{interpret, Counts};
+use crate::repo;
 
 fn rust_model(files: &spec::SpecFiles) -> (Counts, Vec<String>) {
     let run = engine::prepare(files).expect("loads").run(Options { threads: 2, ..Options::default() }, None).expect("runs");

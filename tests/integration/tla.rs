@@ -1,22 +1,18 @@
 //! The TLA+ interpreter against its oracles: every project config gives,
 //! through the interpreter, the counts and verdicts of the Rust model (which
 //! are TLC's, pinned in tests/integration/pinned.rs); the corpus specs under
-//! tests/tla/corpus give TLC 2.20's counts, pinned here.
+//! tests/data/tla give TLC 2.20's counts, pinned here.
 
 mod corpus;
 mod errors;
 mod project;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tracewright::checker::{Checker, Options, Status};
 use tracewright::spec::cfg::Cfg;
 use tracewright::tla;
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// What a run of the interpreter found.
 #[derive(Debug, PartialEq, Eq)]
