@@ -6,6 +6,8 @@
 //! [`SpecModel`] and reached through the object-safe [`Registered`], so a new
 //! model needs no change outside its own module and its registry line.
 
+pub mod interpreted;
+
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -579,8 +581,8 @@ pub fn prepare(files: &crate::spec::SpecFiles) -> Result<Box<dyn Prepared>> {
 /// the interpreter looks for modules the spec extends.
 pub fn prepare_with(files: &crate::spec::SpecFiles, engine: EngineChoice, libs: &[PathBuf]) -> Result<Box<dyn Prepared>> {
     match engine {
-        EngineChoice::Tla => return crate::tla::run::prepare(files, libs),
-        EngineChoice::Auto if find(&files.module_stem()).is_none() => return crate::tla::run::prepare(files, libs),
+        EngineChoice::Tla => return interpreted::prepare(files, libs),
+        EngineChoice::Auto if find(&files.module_stem()).is_none() => return interpreted::prepare(files, libs),
         _ => {}
     }
     let loaded = crate::spec::load(files)?;
@@ -597,8 +599,8 @@ pub fn prepare_with(files: &crate::spec::SpecFiles, engine: EngineChoice, libs: 
 /// Reads a trace and finds the model it belongs to.
 pub fn open_trace(path: &Path) -> Result<(TraceDoc, &'static dyn Registered)> {
     let doc = TraceDoc::read(path)?;
-    if crate::tla::run::wrote(&doc) {
-        return Ok((doc, &crate::tla::run::INTERPRETED));
+    if interpreted::wrote(&doc) {
+        return Ok((doc, &interpreted::INTERPRETED));
     }
     let registered = find(&doc.spec).ok_or_else(|| {
         Error::Trace(

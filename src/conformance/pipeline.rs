@@ -34,9 +34,9 @@ use std::time::Duration;
 use super::trace_context::{self, EnvMismatch, Environment, RealIds};
 use super::{Divergence, ReplayRequest, Replayed, Report, Target, Verdict};
 use crate::engine;
-use crate::error::Result;
+use crate::error::{Diagnostic, Error, Location, Result};
 use crate::model::SpecModel;
-use crate::models::trace_context::{Action, SpanSt, State, TraceContext};
+use crate::models::trace_context::{Action, SendingQueue, SpanSt, State, TailSampling, TraceContext};
 use crate::oracle::{self, Record};
 use crate::otlp::SpanRow;
 use crate::otlp::sink::{self, Mode, Sink};
@@ -61,6 +61,7 @@ pub const ROTEL: Target = Target {
 
 fn on_pipeline(kind: Kind, request: &ReplayRequest) -> Result<Replayed> {
     let (model, path) = engine::model_path::<TraceContext>(request.doc, request.path)?;
+    refuse_unbuilt_shapes(&model, kind, request.path)?;
     let doc = request.doc;
     let judge = (doc.kind == "invariant" || doc.kind == "eventually")
         .then(|| TraceContext::property_defs().into_iter().find(|d| d.name == doc.property))
@@ -68,6 +69,30 @@ fn on_pipeline(kind: Kind, request: &ReplayRequest) -> Result<Replayed> {
         .map(|d| (d.name, d.judge));
     let run = replay(&model, &path, kind, request.root, judge, doc.header_variant.unwrap_or(0) as usize, Protocol::Http)?;
     Ok(Replayed { system: format!("{}, OpenTelemetry Rust SDK {}", run.collector, crate::sut::sdk::rust_sdk::SDK_VERSION), report: run.report })
+}
+
+/// The replay builds one collector with an in-memory sending queue and no
+/// tail sampling. A trace of another collector shape would be replayed on the
+/// wrong system and its verdict would mean nothing, so it is refused.
+fn refuse_unbuilt_shapes(model: &TraceContext, kind: Kind, trace: &Path) -> Result<()> {
+    let mut unbuilt = Vec::new();
+    if model.sending_queue() != SendingQueue::Memory {
+        unbuilt.push(format!("SendingQueue = \"{}\" (a file_storage sending queue)", model.sending_queue().name()));
+    }
+    if model.tail_sampling() != TailSampling::None {
+        unbuilt.push(format!("TailSampling = \"{}\" (tail-sampling gateways)", model.tail_sampling().name()));
+    }
+    if model.two_collectors() {
+        unbuilt.push("CollectorB non-empty (two gateway collectors)".to_string());
+    }
+    if unbuilt.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Trace(
+        Diagnostic::new(Location::file(trace), format!("the {} replay does not build this collector shape yet", kind.name()))
+            .evidence("config asks for", unbuilt.join("; "))
+            .hint("replay it with --sut model; the real pipeline replays configs with SendingQueue = \"memory\", TailSampling = \"none\" and CollectorB = {}"),
+    ))
 }
 
 /// How long one pipeline step may take to show its effect.

@@ -10,7 +10,6 @@ pub mod ast;
 pub mod eval;
 pub mod model;
 pub mod parse;
-pub mod run;
 pub mod value;
 
 use std::collections::HashMap;

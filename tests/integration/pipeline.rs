@@ -118,3 +118,25 @@ fn a_missing_collector_is_a_clear_setup_error() {
     assert!(text.contains("is not installed") && text.contains("bash ci/install-pipeline.sh"), "{text}");
     assert_eq!(e.exit_code().code(), 2);
 }
+
+/// The persistent-queue and tail-sampling configs describe collector shapes
+/// the replay does not build yet: replaying them on the one-collector,
+/// in-memory pipeline would judge the wrong system, so they are refused.
+#[test]
+fn traces_of_collector_shapes_the_replay_does_not_build_are_refused() {
+    let traces: Vec<String> = std::fs::read_dir(repo().join("traces"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("TraceContext.collector_"))
+        .map(|n| format!("traces/{n}"))
+        .collect();
+    assert!(traces.len() >= 3, "the committed collector-shape traces: {traces:?}");
+    for trace in &traces {
+        for sut in ["collector", "rotel"] {
+            let o = tracewright(&["replay", trace, "--sut", sut]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{trace} on {sut}: {err}");
+            assert!(err.contains("does not build this collector shape yet"), "{trace} on {sut}: {err}");
+        }
+    }
+}

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::model::{TlaAction, TlaModel, TlaState};
+use crate::tla::model::{TlaAction, TlaModel, TlaState};
 use crate::checker::{CheckKind, Checked, Checker, Options, Status};
-use crate::engine::{
+use super::{
     Divergence, Prepared, PropertyReport, PropertyStatus, Registered, ReplayReport, ReplayVerdict, RunReport, TOOL,
 };
 use crate::error::{Diagnostic, Error, Location, Result};
@@ -31,7 +31,7 @@ pub struct TlaRun {
 /// Loads a spec and a config for the interpreter.
 pub fn prepare(files: &SpecFiles, libs: &[PathBuf]) -> Result<Box<dyn Prepared>> {
     let cfg = Cfg::read(&files.cfg)?;
-    let (model, checks) = super::model::prepare(&files.tla, &cfg, libs)?;
+    let (model, checks) = crate::tla::model::prepare(&files.tla, &cfg, libs)?;
     Ok(Box::new(TlaRun { files: files.clone(), cfg, model, checks }))
 }
 
@@ -154,7 +154,7 @@ fn reload(doc: &TraceDoc, path: &Path) -> Result<(TlaRun, Vec<(Option<TlaAction>
         }
     }
     let cfg = Cfg::read(&files.cfg)?;
-    let (model, checks) = super::model::prepare(&files.tla, &cfg, &[])?;
+    let (model, checks) = crate::tla::model::prepare(&files.tla, &cfg, &[])?;
     let run = TlaRun { files, cfg, model, checks };
     let m = &run.model;
     let mut states = Vec::new();
