@@ -83,7 +83,7 @@ pub fn otlp(data: &[u8]) {
     let path = Path::new("fuzz.json");
     let data = expand_nesting(data, JSON_PAIRS);
     let Ok(text) = crate::input::text_of(path, data.into_owned(), &crate::input::OTLP, crate::error::Error::Spec) else { return };
-    if let Ok(rows) = crate::audit::parse(path, &text, true) {
+    if let Ok(rows) = crate::otlp::json::parse(path, &text, true) {
         let _ = crate::audit::judge(&rows);
     }
 }

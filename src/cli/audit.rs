@@ -20,7 +20,7 @@ pub struct AuditArgs {
 
 /// Exit codes: 0 every property holds, 1 some property is violated, 2 bad input.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let rows = audit::read(&args.spans, args.allow_empty)?;
+    let rows = crate::otlp::json::read(&args.spans, args.allow_empty)?;
     let traces: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.trace_id.as_str()).collect();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     println!("audit {}: {} in {}", args.spans.display(), plural(rows.len(), "span"), plural(traces.len(), "trace"));

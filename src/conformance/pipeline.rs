@@ -288,7 +288,7 @@ fn judge(model: &TraceContext, last: &State, ids: &RealIds, rows: &[SpanRow], pr
             trace_id: r.trace_id.clone(),
             span_id: r.span_id.clone(),
             parent: (!r.parent_span_id.is_empty()).then(|| r.parent_span_id.clone()),
-            sampled: (r.flags & 0xff != 0).then_some(r.flags & 1 == 1),
+            sampled: r.flags.filter(|f| f & 0xff != 0).map(|f| f & 1 == 1),
             key: handle_of[&(r.trace_id.as_str(), r.span_id.as_str())] as usize,
         })
         .collect();

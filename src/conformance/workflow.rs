@@ -42,7 +42,8 @@ use super::{Divergence, Replayed, ReplayRequest, Report, StepLog, Target, Verdic
 use crate::error::{Error, Result};
 use crate::model::{PropertyKind, SpecModel, Violation};
 use crate::models::workflow::{Act, ActSt, ActType, Action, Ev, Event, Kind, Ledger, Proc, SpanName, SpanSt, State, Workflow, BUGS};
-use crate::sut::workflow::{self as sut, ExportedSpan, HistoryEvent, Observation, SagaConfig, SagaDriver, SagaRun, TemporalServer};
+use crate::otlp::SpanRow;
+use crate::sut::workflow::{self as sut, HistoryEvent, Observation, SagaConfig, SagaDriver, SagaRun, TemporalServer};
 use crate::trace::itf;
 
 /// Bounds of a replay.
@@ -72,7 +73,7 @@ pub struct Run {
     /// The real history at the end (every event, transient ones included).
     pub history: Vec<HistoryEvent>,
     /// Every span exported.
-    pub spans: Vec<ExportedSpan>,
+    pub spans: Vec<SpanRow>,
     /// The saga variant the workflow worker ran (and ran after a crash).
     pub variant: String,
     /// For the nondeterministic-code bug: the SDK Replayer's verdicts on the
@@ -173,7 +174,7 @@ struct Mapped {
     dropped_transient: usize,
 }
 
-fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spans: &[ExportedSpan]) -> Mapped {
+fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spans: &[SpanRow]) -> Mapped {
     let mut unexplained = Vec::new();
     // Transient retries of a failed workflow task: attempt >= 2, never completed.
     let completed_sched: Vec<u64> =
@@ -295,7 +296,7 @@ fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spa
         None => recorded.iter().copied().take(cand.replay.len()).collect(),
     };
     // Spans.
-    let span_act = |s: &ExportedSpan, name: SpanName| -> Option<(u8, u8)> {
+    let span_act = |s: &SpanRow, name: SpanName| -> Option<(u8, u8)> {
         match name {
             SpanName::StartActivity => {
                 let ty = s.name.split_once(':')?.1;
@@ -352,7 +353,7 @@ fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spa
             if !(unexported && same_trace) {
                 unexplained.push(format!(
                     "exported span {:?} (line {}) has parent {} which is not among the exported spans",
-                    spans[j].name, spans[j].line, pid
+                    spans[j].name, spans[j].origin, pid
                 ));
             }
             p
@@ -360,7 +361,7 @@ fn map_observation(cand: &State, obs: &Observation, events: &[HistoryEvent], spa
     }
     for (j, s) in spans.iter().enumerate() {
         if !used[j] {
-            unexplained.push(format!("exported span {:?} ({}, line {}, {:?}) has no counterpart in the model", s.name, s.service, s.line, s.attributes));
+            unexplained.push(format!("exported span {:?} ({}, line {}, {:?}) has no counterpart in the model", s.name, s.service, s.origin, s.attributes));
         }
     }
     let state = State { history, acts, ledger, worker: cand.worker, replay, spans: out_spans };
@@ -456,7 +457,7 @@ pub fn run_path(
     let defs = Workflow::property_defs();
     let mut log = Vec::new();
     let mut seen_events = 0usize;
-    let mut last: Option<(Mapped, Vec<HistoryEvent>, Vec<ExportedSpan>)> = None;
+    let mut last: Option<(Mapped, Vec<HistoryEvent>, Vec<SpanRow>)> = None;
     let mut verdict = None;
     for (k, (action, expected)) in path.iter().enumerate().skip(1) {
         let Some(action) = action else { continue };
@@ -620,10 +621,10 @@ fn headline(v: &Violation) -> String {
 
 /// The exported spans as a tree, for reports: each span under its parent,
 /// a span whose parent was never exported marked as an orphan.
-pub fn span_tree(spans: &[ExportedSpan]) -> Vec<String> {
+pub fn span_tree(spans: &[SpanRow]) -> Vec<String> {
     let ids: BTreeMap<&str, usize> = spans.iter().enumerate().map(|(i, s)| (s.span_id.as_str(), i)).collect();
     let mut out = Vec::new();
-    fn walk(spans: &[ExportedSpan], i: usize, depth: usize, out: &mut Vec<String>) {
+    fn walk(spans: &[SpanRow], i: usize, depth: usize, out: &mut Vec<String>) {
         let s = &spans[i];
         let attempt = s.attributes.get("temporalActivityAttempt").map(|a| format!(" attempt={a}")).unwrap_or_default();
         out.push(format!("{}{} [{}] span={}{attempt}", "  ".repeat(depth), s.name, s.service, s.span_id));

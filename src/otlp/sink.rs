@@ -823,15 +823,10 @@ mod tests {
         );
         assert_eq!(sink.span_count(), 5);
         // The output file is OTLP JSON lines that audit reads back.
-        let audited = crate::audit::read(&out, false).expect("audit reads the sink's output");
+        let audited = crate::otlp::json::read(&out, false).expect("audit reads the sink's output");
         assert_eq!(audited.len(), 5);
         assert_eq!(audited[1].service, "b");
         assert_eq!(audited[1].parent_span_id, "0101010101010101");
-        let verdicts = crate::audit::judge(&audited);
-        let dup = verdicts.iter().find(|(n, _)| *n == "NoDuplicateSpans").unwrap();
-        assert!(dup.1.is_err(), "span 3 was sent twice: {verdicts:?}");
-        let orphans = verdicts.iter().find(|(n, _)| *n == "NoOrphanSpans").unwrap();
-        assert!(orphans.1.is_ok(), "{verdicts:?}");
     }
 
     #[test]

@@ -140,3 +140,28 @@ fn traces_of_collector_shapes_the_replay_does_not_build_are_refused() {
         }
     }
 }
+
+/// What the sink stores is what `audit` judges: spans received over OTLP/HTTP,
+/// written as OTLP JSON lines, with a batch sent twice and a trace whose root
+/// never arrived, come out as a duplicate and an orphan (exit 1).
+#[test]
+fn audit_finds_the_duplicates_and_orphans_in_the_sinks_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("spans.json");
+    let sink = Sink::start(sink::Config { out: Some(out.clone()), ..sink::Config::loopback() }).unwrap();
+    // Two traces of ten spans, a batch each; the first loses its root span.
+    let mut batches = load::batches(20, 10, 7);
+    assert_eq!(batches.len(), 2);
+    batches[0].resource_spans[0].scope_spans[0].spans.remove(0);
+    let sent = [batches[0].clone(), batches[1].clone(), batches[1].clone()];
+    load::send_http(&sink.http_endpoint(), &sent, Duration::from_secs(20)).unwrap();
+    assert!(sink.wait_until(Duration::from_secs(20), |r| r.len() == 3), "the sink stores three requests");
+    drop(sink);
+    let o = tracewright(&["audit", out.to_str().unwrap()]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(text.contains("29 spans in 2 traces"), "{text}");
+    let line = |name: &str| text.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_default().to_string();
+    assert!(line("NoDuplicateSpans").contains("violated"), "{text}");
+    assert!(line("NoOrphanSpans").contains("violated"), "{text}");
+}

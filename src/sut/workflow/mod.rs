@@ -11,16 +11,15 @@
 pub mod driver;
 pub mod server;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_json::Value as Json;
 
 pub use driver::{Attempt, Effect, Hello, Observation, Pending, Replayed, SagaConfig, SagaDriver, SagaRun};
 pub use server::TemporalServer;
 
-use crate::error::{Diagnostic, Error, Location, Result};
+use crate::error::Result;
+use crate::otlp::SpanRow;
 
 /// One history event, with the fields a saga's events carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,119 +113,10 @@ pub fn history_events(raw: &[Json]) -> std::result::Result<Vec<HistoryEvent>, St
         .collect()
 }
 
-/// A span as an exporter wrote it in OTLP JSON, with its attributes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExportedSpan {
-    pub service: String,
-    pub name: String,
-    pub trace_id: String,
-    pub span_id: String,
-    /// Empty for a root.
-    pub parent_span_id: String,
-    pub attributes: BTreeMap<String, String>,
-    /// The line of the file it came from.
-    pub line: usize,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request {
-    #[serde(default)]
-    resource_spans: Vec<ResourceSpans>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResourceSpans {
-    #[serde(default)]
-    resource: Option<Attributes>,
-    #[serde(default)]
-    scope_spans: Vec<ScopeSpans>,
-}
-
-#[derive(Deserialize)]
-struct Attributes {
-    #[serde(default)]
-    attributes: Vec<KeyValue>,
-}
-
-#[derive(Deserialize)]
-struct KeyValue {
-    key: String,
-    #[serde(default)]
-    value: Json,
-}
-
-#[derive(Deserialize)]
-struct ScopeSpans {
-    #[serde(default)]
-    spans: Vec<OtlpSpan>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OtlpSpan {
-    trace_id: String,
-    span_id: String,
-    #[serde(default)]
-    parent_span_id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    attributes: Vec<KeyValue>,
-}
-
-fn attr_map(kvs: &[KeyValue]) -> BTreeMap<String, String> {
-    kvs.iter()
-        .filter_map(|kv| {
-            let v = kv.value.as_object()?.values().next()?;
-            let s = match v {
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            Some((kv.key.clone(), s))
-        })
-        .collect()
-}
-
-/// Reads OTLP JSON lines (one ExportTraceServiceRequest per line). A last
-/// line without its newline is still being written and is left for later.
-pub fn read_spans(path: &Path) -> Result<Vec<ExportedSpan>> {
-    let text = match std::fs::read(path) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(path, "read spans", e)),
-    };
-    let complete = text.rfind('\n').map_or("", |i| &text[..i]);
-    let mut out = Vec::new();
-    for (i, line) in complete.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let req: Request = serde_json::from_str(line).map_err(|e| {
-            Error::Spec(
-                Diagnostic::new(Location::at(path, i + 1), format!("not an OTLP JSON trace request: {e}"))
-                    .hint("each line must be an ExportTraceServiceRequest: {\"resourceSpans\": [...]}".to_string()),
-            )
-        })?;
-        for rs in req.resource_spans {
-            let service = rs
-                .resource
-                .as_ref()
-                .map(|r| attr_map(&r.attributes))
-                .and_then(|m| m.get("service.name").cloned())
-                .unwrap_or_else(|| "unknown_service".into());
-            for s in rs.scope_spans.into_iter().flat_map(|s| s.spans) {
-                out.push(ExportedSpan {
-                    service: service.clone(),
-                    name: s.name,
-                    trace_id: s.trace_id.to_ascii_lowercase(),
-                    span_id: s.span_id.to_ascii_lowercase(),
-                    parent_span_id: s.parent_span_id.to_ascii_lowercase(),
-                    attributes: attr_map(&s.attributes),
-                    line: i + 1,
-                });
-            }
-        }
-    }
-    Ok(out)
+/// The spans the worker processes exported so far, from the OTLP JSON lines
+/// file they append to (see [`crate::otlp::json::read_growing`]).
+pub fn read_spans(path: &Path) -> Result<Vec<SpanRow>> {
+    crate::otlp::json::read_growing(path)
 }
 
 #[cfg(test)]
