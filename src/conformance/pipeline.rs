@@ -63,10 +63,7 @@ fn on_pipeline(kind: Kind, request: &ReplayRequest) -> Result<Replayed> {
     let (model, path) = engine::model_path::<TraceContext>(request.doc, request.path)?;
     refuse_unbuilt_shapes(&model, kind, request.path)?;
     let doc = request.doc;
-    let judge = (doc.kind == "invariant" || doc.kind == "eventually")
-        .then(|| TraceContext::property_defs().into_iter().find(|d| d.name == doc.property))
-        .flatten()
-        .map(|d| (d.name, d.judge));
+    let judge = trace_context::violated_property(doc);
     let run = replay(&model, &path, kind, request.root, judge, doc.header_variant.unwrap_or(0) as usize, Protocol::Http)?;
     Ok(Replayed { system: format!("{}, OpenTelemetry Rust SDK {}", run.collector, crate::sut::sdk::rust_sdk::SDK_VERSION), report: run.report })
 }

@@ -134,14 +134,20 @@ fn on_sdk(kind: SdkKind, request: &ReplayRequest) -> Result<Replayed> {
     Ok(Replayed { system: format!("OpenTelemetry SDK {}", hello.sdk_version), report: report? })
 }
 
+/// The property a TraceContext trace is a counterexample to, with its judge;
+/// `None` for a trace that records a divergence or a deadlock.
+pub fn violated_property(doc: &TraceDoc) -> Option<(&'static str, fn(&TraceContext, &State) -> crate::model::Verdict)> {
+    (doc.kind == "invariant" || doc.kind == "eventually")
+        .then(|| TraceContext::property_defs().into_iter().find(|d| d.name == doc.property))
+        .flatten()
+        .map(|d| (d.name, d.judge))
+}
+
 /// Replays a trace file of the TraceContext model on an open SDK, judging
 /// the trace's violated property (if it has one) on what the SDK did.
 pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -> Result<Report> {
     let (model, path) = engine::model_path::<TraceContext>(doc, file)?;
-    let judge = (doc.kind == "invariant" || doc.kind == "eventually")
-        .then(|| TraceContext::property_defs().into_iter().find(|d| d.name == doc.property))
-        .flatten()
-        .map(|d| (d.name, d.judge));
+    let judge = violated_property(doc);
     replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }
 
