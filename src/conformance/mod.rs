@@ -73,6 +73,7 @@ pub fn targets() -> Vec<Target> {
         trace_context::GO,
         pipeline::COLLECTOR,
         pipeline::ROTEL,
+        pipeline::JAEGER,
         workflow::TEMPORAL,
     ]
 }
