@@ -4,6 +4,14 @@
 //! lost and duplicated under each pipeline fault. Loopback only; every run
 //! bounded in spans and time.
 //!
+//! The faults, as the replay plays them: `CollectorCrash` is a SIGKILL and
+//! restart while the sink holds the collector's batches unanswered (with the
+//! in-memory queue, and with the official collector's file_storage queue:
+//! `CollectorCrash+persistent`); `ExporterDrop` the sink refusing while the
+//! collector's retries are off; `ExportRetry` the sink storing each batch and
+//! failing its first delivery, so the retry stores it again (one duplicate
+//! per span).
+//!
 //! `cargo bench --bench pipeline` runs the full figures (100k spans, 5 runs,
 //! medians); without `--bench` (as `cargo test --all-targets` runs it) it
 //! does a tiny smoke run.
@@ -54,15 +62,24 @@ fn throughput(kind: Kind, protocol: Protocol, spans: usize, run: u32) -> Option<
 }
 
 /// (lost, duplicated) spans out of `spans` under a fault.
+/// `CollectorCrash+persistent` is the crash with the official collector's
+/// file_storage queue (rotel has none: not measured).
 fn fault(kind: Kind, name: &str, spans: usize, run: u32) -> (i64, i64) {
     let retry = name != "ExporterDrop";
-    let (sink, mut collector) = pipeline(kind, Protocol::Http, Options { retry, ..Options::default() });
+    let persistent_queue = name == "CollectorCrash+persistent";
+    let (sink, mut collector) = pipeline(kind, Protocol::Http, Options { retry, persistent_queue, ..Options::default() });
     let batches = load::batches(spans, 500, run);
     match name {
-        "CollectorCrash" => {
+        "CollectorCrash" | "CollectorCrash+persistent" => {
             sink.set_mode(Mode::Hold);
             send(&collector, Protocol::Http, &batches);
-            sink.wait_counters(Duration::from_secs(30), |c| c.held_spans == spans as u64);
+            // The persistent queue sends with a bounded number of consumers
+            // (the rest wait on disk): crash once some batches are in flight.
+            let want = if persistent_queue { 1 } else { spans as u64 };
+            sink.wait_counters(Duration::from_secs(30), |c| c.held_spans >= want);
+            if persistent_queue {
+                std::thread::sleep(Duration::from_millis(500));
+            }
             collector.crash().expect("restart");
             sink.set_mode(Mode::Accept);
         }
@@ -73,8 +90,11 @@ fn fault(kind: Kind, name: &str, spans: usize, run: u32) -> (i64, i64) {
             sink.set_mode(Mode::Accept);
         }
         "ExportRetry" => {
-            sink.set_mode(Mode::StoreThenFail { remaining: batches.len() as u32 });
+            // Each batch the collector sends is stored and its first delivery
+            // failed, whatever the collector's batching: one duplicate per span.
+            sink.set_mode(Mode::StoreThenFailEachOnce);
             send(&collector, Protocol::Http, &batches);
+            sink.wait_for_spans(2 * spans, Duration::from_secs(30));
         }
         _ => unreachable!(),
     }
@@ -98,13 +118,17 @@ fn main() {
         }
     }
     println!("\nfaults ({fault_spans} spans per run over HTTP, {runs} run(s), medians)");
-    println!("{:<10} {:<16} {:>8} {:>11}", "collector", "fault", "lost", "duplicated");
-    for name in ["CollectorCrash", "ExporterDrop", "ExportRetry"] {
+    println!("{:<10} {:<26} {:>8} {:>11}", "collector", "fault", "lost", "duplicated");
+    for name in ["CollectorCrash", "CollectorCrash+persistent", "ExporterDrop", "ExportRetry"] {
         for kind in Kind::ALL {
+            if name == "CollectorCrash+persistent" && kind == Kind::Rotel {
+                println!("{:<10} {:<26} {:>8} {:>11}", kind.name(), name, "-", "-   (rotel has no persistent queue)");
+                continue;
+            }
             let results: Vec<(i64, i64)> = (0..runs).map(|r| fault(kind, name, fault_spans, 100 + r)).collect();
             let lost = median(results.iter().map(|r| r.0 as f64).collect());
             let dup = median(results.iter().map(|r| r.1 as f64).collect());
-            println!("{:<10} {:<16} {:>8} {:>11}", kind.name(), name, lost, dup);
+            println!("{:<10} {:<26} {:>8} {:>11}", kind.name(), name, lost, dup);
         }
     }
 }

@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
 # Installs the pipeline systems under test (tracewright replay --sut
-# collector|rotel), in project-local places only:
+# collector|rotel|jaeger), in project-local places only:
 #
 #   target/tools/builder          the OpenTelemetry Collector Builder v0.161.0
 #   target/collector/otelcol-tracewright
 #                                 the official collector, built from
 #                                 drivers/collector/manifest.yaml
 #   target/jaeger/jaeger          Jaeger v2 (v1.76.0), built from the tools
-#                                 module drivers/jaeger/go.mod — only with
-#                                 TRACEWRIGHT_INSTALL_JAEGER=1: Jaeger is not a
-#                                 replay target yet, and its cold build is the
-#                                 longest step of all (about 10 min of CPU)
+#                                 module drivers/jaeger/go.mod (`--sut jaeger`;
+#                                 its cold build is the longest step of all)
 #   .venv/lib/python3.*/site-packages/rotel/rotel-agent
 #                                 PyPI `rotel`, pinned in drivers/rotel/requirements.txt
 #
@@ -56,8 +54,7 @@ else
   step "collector: built in $(( $(date +%s) - start ))s"
 fi
 
-# Jaeger v2, on request only (see above).
-if [ "${TRACEWRIGHT_INSTALL_JAEGER:-0}" = 1 ]; then
+# Jaeger v2.
 jaeger_mod="$root/drivers/jaeger"
 jaeger="$root/target/jaeger/jaeger"
 stamp="$root/target/jaeger/.tracewright-go-sum"
@@ -72,7 +69,6 @@ else
   go -C "$jaeger_mod" build -o "$jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
   echo "$want" >"$stamp"
   step "jaeger: built in $(( $(date +%s) - start ))s"
-fi
 fi
 
 # rotel, into the project's venv (created by ci/install-drivers.sh or here).

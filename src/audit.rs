@@ -36,3 +36,54 @@ pub fn judge(rows: &[SpanRow]) -> Vec<(&'static str, Verdict)> {
     };
     oracle::judge_all(&records, &name).into()
 }
+
+/// What the recorded spans say was lost upstream, though not what: spans
+/// named as a parent in their trace and never recorded, and traces with no
+/// root span recorded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Losses {
+    pub missing_parents: usize,
+    pub rootless_traces: usize,
+}
+
+/// Counts [`Losses`] in the rows.
+pub fn losses(rows: &[SpanRow]) -> Losses {
+    use std::collections::BTreeSet;
+    let present: BTreeSet<(&str, &str)> = rows.iter().map(|r| (r.trace_id.as_str(), r.span_id.as_str())).collect();
+    let missing: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| !r.parent_span_id.is_empty())
+        .map(|r| (r.trace_id.as_str(), r.parent_span_id.as_str()))
+        .filter(|k| !present.contains(k))
+        .collect();
+    let traces: BTreeSet<&str> = rows.iter().map(|r| r.trace_id.as_str()).collect();
+    let rooted: BTreeSet<&str> = rows.iter().filter(|r| r.parent_span_id.is_empty()).map(|r| r.trace_id.as_str()).collect();
+    Losses { missing_parents: missing.len(), rootless_traces: traces.difference(&rooted).count() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(trace: &str, span: &str, parent: &str) -> SpanRow {
+        SpanRow {
+            service: "s".into(),
+            name: span.into(),
+            trace_id: trace.into(),
+            span_id: span.into(),
+            parent_span_id: parent.into(),
+            flags: None,
+            attributes: Default::default(),
+            origin: 0,
+        }
+    }
+
+    #[test]
+    fn losses_count_missing_parents_and_rootless_traces_and_nothing_in_a_whole_tree() {
+        let whole = [row("t1", "a", ""), row("t1", "b", "a"), row("t1", "c", "b")];
+        assert_eq!(losses(&whole), Losses::default());
+        // t2 lost its root a and span x; two orphans name a, one names x.
+        let split = [row("t2", "b", "a"), row("t2", "c", "a"), row("t2", "d", "x"), row("t1", "a", "")];
+        assert_eq!(losses(&split), Losses { missing_parents: 2, rootless_traces: 1 });
+    }
+}

@@ -37,5 +37,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             }
         }
     }
+    let lost = audit::losses(&rows);
+    if lost != audit::Losses::default() {
+        println!(
+            "  lost upstream: {} parent span(s) referenced but never recorded; {} trace(s) without a root span",
+            lost.missing_parents, lost.rootless_traces
+        );
+    }
     Ok(exit)
 }

@@ -45,7 +45,7 @@ pub fn run(args: SinkArgs) -> Result<ExitCode> {
         Some(d) if d.is_finite() && d >= 0.0 && d < 1e9 => Some(Duration::from_secs_f64(d)),
         Some(d) => return Err(Error::usage(format!("--duration {d} is not a number of seconds"), Some("give e.g. --duration 30"))),
     };
-    let mut sink = Sink::start(Config { http: args.listen, grpc: args.grpc, out: Some(args.out.clone()), verbose: true })?;
+    let mut sink = Sink::start(Config { http: args.listen, grpc: args.grpc, out: Some(args.out.clone()), verbose: true, forward: None })?;
     sink.set_mode(mode);
     println!("sink: OTLP/HTTP on http://{}/v1/traces", sink.http_addr());
     if let Some(grpc) = sink.grpc_addr() {

@@ -74,6 +74,7 @@ pub fn targets() -> Vec<Target> {
         trace_context::JAVA,
         pipeline::COLLECTOR,
         pipeline::ROTEL,
+        pipeline::JAEGER,
         workflow::TEMPORAL,
     ]
 }

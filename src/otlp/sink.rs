@@ -61,6 +61,15 @@ pub enum Mode {
     /// sender holds the batch in memory meanwhile: a collector killed now
     /// loses it, one with a persistent queue sends it again after a restart.
     Hold,
+    /// Store the batch, then answer nothing until the mode becomes `Accept`
+    /// (then success) or the sink stops: the backend has the batch and the
+    /// sender never learns it. Requests held under `Hold` are released into
+    /// this mode too. A collector killed now has had its batch stored.
+    StoreThenHang,
+    /// Store every batch; fail (503 / `UNAVAILABLE`) the first delivery of
+    /// each distinct batch and accept its copies: a sender that retries has
+    /// each of its batches stored exactly twice, however it batches.
+    StoreThenFailEachOnce,
 }
 
 impl Mode {
@@ -71,6 +80,8 @@ impl Mode {
             Mode::StoreThenFail { remaining } => format!("store-then-fail:{remaining}"),
             Mode::Hang => "hang".into(),
             Mode::Hold => "hold".into(),
+            Mode::StoreThenHang => "store-then-hang".into(),
+            Mode::StoreThenFailEachOnce => "store-then-fail-each-once".into(),
         }
     }
 }
@@ -85,13 +96,15 @@ impl FromStr for Mode {
             "refuse" => Mode::Refuse,
             "hang" => Mode::Hang,
             "hold" => Mode::Hold,
+            "store-then-hang" => Mode::StoreThenHang,
+            "store-then-fail-each-once" => Mode::StoreThenFailEachOnce,
             "store-then-fail" => Mode::StoreThenFail { remaining: 1 },
             _ => match s.strip_prefix("store-then-fail:").map(str::parse::<u32>) {
                 Some(Ok(remaining)) => Mode::StoreThenFail { remaining },
                 _ => {
                     return Err(Error::usage(
                         format!("unknown sink mode `{s}`"),
-                        Some("name one of accept, refuse, hang, hold, store-then-fail, store-then-fail:N"),
+                        Some("name one of accept, refuse, hang, hold, store-then-hang, store-then-fail, store-then-fail:N, store-then-fail-each-once"),
                     ));
                 }
             },
@@ -162,13 +175,17 @@ pub struct Config {
     pub out: Option<PathBuf>,
     /// Print a line on stderr per request (for `tracewright sink`).
     pub verbose: bool,
+    /// An OTLP/HTTP traces endpoint (a backend such as Jaeger) every batch
+    /// the sink stores is relayed to, before the sink answers: the sink is
+    /// then the fault-injecting link in front of that backend.
+    pub forward: Option<String>,
 }
 
 impl Config {
     /// HTTP and gRPC on free loopback ports, no file.
     pub fn loopback() -> Config {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-        Config { http: any, grpc: Some(any), out: None, verbose: false }
+        Config { http: any, grpc: Some(any), out: None, verbose: false, forward: None }
     }
 }
 
@@ -179,6 +196,10 @@ struct Store {
     out: Option<BufWriter<File>>,
     out_path: Option<PathBuf>,
     write_error: Option<String>,
+    /// The first batch the relay to `Config::forward` failed to deliver.
+    forward_error: Option<String>,
+    /// Digests of the batches failed once (`StoreThenFailEachOnce`).
+    failed_once: std::collections::HashSet<[u8; 32]>,
 }
 
 struct Shared {
@@ -187,6 +208,7 @@ struct Shared {
     mode: watch::Sender<Mode>,
     stop: watch::Sender<bool>,
     verbose: bool,
+    forward: Option<(reqwest::Client, String)>,
 }
 
 /// What to answer one export.
@@ -229,6 +251,29 @@ impl Shared {
         self.arrived.notify_all();
     }
 
+    /// Stores a batch, relaying it first to the backend behind the sink, if
+    /// any (a failed relay is remembered: see [`Sink::forward_error`]).
+    async fn keep(&self, transport: Transport, gzip: bool, request: ExportTraceServiceRequest) {
+        if let Some((client, to)) = &self.forward {
+            let sent = client
+                .post(to)
+                .header(header::CONTENT_TYPE, "application/x-protobuf")
+                .timeout(Duration::from_secs(30))
+                .body(request.encode_to_vec())
+                .send()
+                .await;
+            let failed = match sent {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => Some(format!("{to} answered {}", r.status())),
+                Err(e) => Some(format!("{to}: {e}")),
+            };
+            if let Some(e) = failed {
+                self.lock().forward_error.get_or_insert(e);
+            }
+        }
+        self.store(transport, gzip, request);
+    }
+
     /// Decides, stores and counts one decoded export.
     async fn export(&self, transport: Transport, gzip: bool, request: ExportTraceServiceRequest) -> Answer {
         self.count(|c| c.requests += 1);
@@ -252,12 +297,12 @@ impl Shared {
             });
             return match decided {
                 Mode::Accept | Mode::StoreThenFail { remaining: 0 } => {
-                    self.store(transport, gzip, request);
+                    self.keep(transport, gzip, request).await;
                     self.count(|c| c.accepted += 1);
                     Answer::Ok
                 }
                 Mode::StoreThenFail { .. } => {
-                    self.store(transport, gzip, request);
+                    self.keep(transport, gzip, request).await;
                     self.count(|c| c.failed_after_store += 1);
                     Answer::Unavailable("the sink stored the batch and fails the request (StoreThenFail)")
                 }
@@ -283,6 +328,32 @@ impl Shared {
                     }
                     Answer::Unavailable("the sink hung and then gave up (Hang)")
                 }
+                Mode::StoreThenFailEachOnce => {
+                    use sha2::Digest as _;
+                    let digest: [u8; 32] = sha2::Sha256::digest(request.encode_to_vec()).into();
+                    let first = self.lock().failed_once.insert(digest);
+                    self.keep(transport, gzip, request).await;
+                    if first {
+                        self.count(|c| c.failed_after_store += 1);
+                        Answer::Unavailable("the sink stored the batch and fails its first delivery (StoreThenFailEachOnce)")
+                    } else {
+                        self.count(|c| c.accepted += 1);
+                        Answer::Ok
+                    }
+                }
+                Mode::StoreThenHang => {
+                    self.keep(transport, gzip, request).await;
+                    self.count(|c| c.hung += 1);
+                    let mut mode = self.mode.subscribe();
+                    let mut stop = self.stop.subscribe();
+                    tokio::select! {
+                        _ = mode.wait_for(|m| *m == Mode::Accept) => {
+                            self.count(|c| c.accepted += 1);
+                            Answer::Ok
+                        }
+                        _ = stop.wait_for(|s| *s) => Answer::Unavailable("the sink stored the batch and stopped before answering (StoreThenHang)"),
+                    }
+                }
                 Mode::Hold => {
                     // Counted as held while this future lives: a sender that
                     // disconnects (a killed collector) drops it.
@@ -290,7 +361,7 @@ impl Shared {
                     let mut mode = self.mode.subscribe();
                     let mut stop = self.stop.subscribe();
                     let released = tokio::select! {
-                        _ = mode.wait_for(|m| matches!(m, Mode::Accept | Mode::StoreThenFail { .. })) => true,
+                        _ = mode.wait_for(|m| matches!(m, Mode::Accept | Mode::StoreThenFail { .. } | Mode::StoreThenHang)) => true,
                         _ = stop.wait_for(|s| *s) => false,
                     };
                     drop(guard);
@@ -382,11 +453,14 @@ impl Sink {
                 out,
                 out_path,
                 write_error: None,
+                forward_error: None,
+                failed_once: std::collections::HashSet::new(),
             }),
             arrived: Condvar::new(),
             mode: watch::Sender::new(Mode::Accept),
             stop: watch::Sender::new(false),
             verbose: config.verbose,
+            forward: config.forward.clone().map(|to| (reqwest::Client::new(), to)),
         });
 
         let app = axum::Router::new()
@@ -563,6 +637,11 @@ impl Sink {
         tmp.write_all(text.as_bytes()).map_err(|e| Error::io(path, "write", e))?;
         tmp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
         Ok(())
+    }
+
+    /// The first failure to relay a batch to `Config::forward`, if one happened.
+    pub fn forward_error(&self) -> Option<String> {
+        self.shared.lock().forward_error.clone()
     }
 
     /// A failure to append to the output file, if one happened.
@@ -876,6 +955,46 @@ mod tests {
     }
 
     #[test]
+    fn store_then_fail_each_once_fails_each_distinct_batch_once() {
+        let sink = Sink::start(Config::loopback()).unwrap();
+        sink.set_mode(Mode::StoreThenFailEachOnce);
+        let a = || request("a", &[(1, 1, 0), (1, 2, 1)]).encode_to_vec();
+        let b = || request("b", &[(2, 1, 0)]).encode_to_vec();
+        assert_eq!(post(&sink, "application/x-protobuf", false, a()).status(), 503);
+        assert_eq!(post(&sink, "application/x-protobuf", false, b()).status(), 503);
+        assert_eq!(post(&sink, "application/x-protobuf", false, a()).status(), 200, "a's retry is accepted");
+        assert_eq!(post(&sink, "application/x-protobuf", true, b()).status(), 200, "b's retry, gzipped, is accepted");
+        assert_eq!(sink.span_count(), 6, "every batch stored twice");
+        assert_eq!(sink.counters().failed_after_store, 2);
+        assert_eq!(sink.mode(), Mode::StoreThenFailEachOnce);
+    }
+
+    #[test]
+    fn store_then_hang_stores_and_answers_only_on_accept() {
+        let sink = Sink::start(Config::loopback()).unwrap();
+        sink.set_mode(Mode::Hold);
+        let endpoint = sink.http_endpoint();
+        let sender = std::thread::spawn(move || {
+            reqwest::blocking::Client::new()
+                .post(endpoint)
+                .header("content-type", "application/x-protobuf")
+                .body(request("h", &[(3, 7, 0)]).encode_to_vec())
+                .timeout(Duration::from_secs(20))
+                .send()
+                .map(|r| r.status().as_u16())
+        });
+        assert!(sink.wait_counters(Duration::from_secs(10), |c| c.held_spans == 1), "the request is held");
+        sink.set_mode(Mode::StoreThenHang);
+        assert!(sink.wait_counters(Duration::from_secs(10), |c| c.stored_spans == 1 && c.held_spans == 0), "released, stored");
+        sink.set_mode(Mode::Hold);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!sender.is_finished(), "stored, still unanswered");
+        sink.set_mode(Mode::Accept);
+        assert_eq!(sender.join().unwrap().unwrap(), 200);
+        assert_eq!(sink.span_count(), 1, "stored once");
+    }
+
+    #[test]
     fn malformed_bodies_are_refused_not_stored() {
         let sink = Sink::start(Config::loopback()).unwrap();
         assert_eq!(post(&sink, "application/x-protobuf", false, b"\xff\xff\xff".to_vec()).status(), 400);
@@ -890,6 +1009,9 @@ mod tests {
     fn modes_parse_and_unknown_ones_are_refused() {
         assert_eq!("store-then-fail:3".parse::<Mode>().unwrap(), Mode::StoreThenFail { remaining: 3 });
         assert_eq!("hold".parse::<Mode>().unwrap(), Mode::Hold);
+        for m in [Mode::StoreThenHang, Mode::StoreThenFailEachOnce] {
+            assert_eq!(m.name().parse::<Mode>().unwrap(), m);
+        }
         assert!("sometimes".parse::<Mode>().is_err());
         assert!("store-then-fail:x".parse::<Mode>().is_err());
     }

@@ -13,15 +13,18 @@
 //! `service.name` is the service: the service's spans leave for the
 //! collector only when [`Flusher::flush`] flushes that service, which is the
 //! model's `Export` step. The in-memory exporter stays, for the step checks.
+//! [`RustSdk::route`] sends one service's spans to a target of its own (a
+//! second gateway collector), and [`RustSdk::failing`] makes every span of a
+//! service end with status ERROR (what a tail-sampling policy looks at).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{
-    Span as _, SpanContext, SpanId, TraceContextExt, Tracer as _, TracerProvider as _,
+    Span as _, SpanContext, SpanId, Status, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
@@ -83,6 +86,10 @@ impl Flusher {
 pub struct RustSdk {
     /// Where services also export over OTLP, if anywhere.
     otlp: Option<OtlpTarget>,
+    /// Services exporting somewhere else than `otlp`.
+    routes: BTreeMap<String, OtlpTarget>,
+    /// Services whose spans end with status ERROR.
+    failing: BTreeSet<String>,
     flusher: Flusher,
     services: BTreeMap<String, Service>,
     exporter: InMemorySpanExporter,
@@ -143,6 +150,8 @@ impl RustSdk {
     pub fn new() -> RustSdk {
         RustSdk {
             otlp: None,
+            routes: BTreeMap::new(),
+            failing: BTreeSet::new(),
             flusher: Flusher::default(),
             services: BTreeMap::new(),
             exporter: InMemorySpanExporter::default(),
@@ -159,6 +168,19 @@ impl RustSdk {
         let mut sdk = RustSdk::new();
         sdk.otlp = Some(target);
         sdk
+    }
+
+    /// Service `service` exports to `target` instead (takes effect at the
+    /// next `configure`).
+    pub fn route(mut self, service: &str, target: OtlpTarget) -> RustSdk {
+        self.routes.insert(service.to_string(), target);
+        self
+    }
+
+    /// Every span of service `service` ends with status ERROR.
+    pub fn failing(mut self, service: &str) -> RustSdk {
+        self.failing.insert(service.to_string());
+        self
     }
 
     /// Flushes this SDK's OTLP exporters (after `configure`).
@@ -238,7 +260,7 @@ impl Sdk for RustSdk {
             let mut builder = SdkTracerProvider::builder()
                 .with_sampler(sampler(config)?)
                 .with_span_processor(SimpleSpanProcessor::new(exporter.clone()));
-            if let Some(target) = &self.otlp {
+            if let Some(target) = self.routes.get(&config.name).or(self.otlp.as_ref()) {
                 builder = builder
                     .with_span_processor(Self::otlp_processor(target)?)
                     .with_resource(Resource::builder().with_service_name(config.name.clone()).build());
@@ -268,7 +290,10 @@ impl Sdk for RustSdk {
             })?,
         };
         let service = self.service("start_span", &request.service)?;
-        let span = service.tracer.start_with_context(request.name.clone(), &parent);
+        let mut span = service.tracer.start_with_context(request.name.clone(), &parent);
+        if self.failing.contains(&request.service) {
+            span.set_status(Status::error(format!("{} fails", request.service)));
+        }
         let (trace_id, span_id, sampled, tracestate) = fields(span.span_context());
         let handle = self.new_handle("s");
         self.spans.insert(handle.clone(), span);
