@@ -251,7 +251,7 @@ pub fn exchange(addr: SocketAddr, bytes: &[u8], timeout: Duration) -> Result<Res
 /// it keeps each request head byte for byte and answers `200`.
 pub struct Capture {
     addr: SocketAddr,
-    heads: Receiver<Vec<u8>>,
+    requests: Receiver<(Vec<u8>, Vec<u8>)>,
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -260,7 +260,7 @@ impl Capture {
     pub fn start() -> Result<Capture> {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| wire_error(format!("cannot listen on 127.0.0.1: {e}")))?;
         let addr = listener.local_addr().map_err(|e| wire_error(format!("cannot read the listening address: {e}")))?;
-        let (tx, heads) = mpsc::channel();
+        let (tx, requests) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = thread::Builder::new()
@@ -273,9 +273,9 @@ impl Capture {
                     let Ok(mut stream) = stream else { continue };
                     let _ = stream.set_read_timeout(Some(HTTP_TIMEOUT));
                     let _ = stream.set_write_timeout(Some(HTTP_TIMEOUT));
-                    if let Ok((head, _body)) = read_message(&mut stream, false) {
+                    if let Ok((head, body)) = read_message(&mut stream, false) {
                         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                        if tx.send(head).is_err() {
+                        if tx.send((head, body)).is_err() {
                             break;
                         }
                     }
@@ -283,7 +283,7 @@ impl Capture {
                 }
             })
             .map_err(|e| wire_error(format!("cannot start the capture thread: {e}")))?;
-        Ok(Capture { addr, heads, stop, thread: Some(thread) })
+        Ok(Capture { addr, requests, stop, thread: Some(thread) })
     }
 
     pub fn url(&self) -> String {
@@ -292,12 +292,17 @@ impl Capture {
 
     /// Forgets requests captured so far.
     pub fn drain(&self) {
-        while self.heads.try_recv().is_ok() {}
+        while self.requests.try_recv().is_ok() {}
     }
 
     /// The next request head, waiting at most `timeout`.
     pub fn next(&self, timeout: Duration) -> Option<Vec<u8>> {
-        self.heads.recv_timeout(timeout).ok()
+        self.next_request(timeout).map(|(head, _)| head)
+    }
+
+    /// The next request, head and body, waiting at most `timeout`.
+    pub fn next_request(&self, timeout: Duration) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.requests.recv_timeout(timeout).ok()
     }
 }
 
