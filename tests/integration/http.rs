@@ -259,7 +259,8 @@ fn serve_speaks_the_w3c_test_protocol_for_every_sdk() {
                 assert_eq!(parts[3], "00", "{sut} {label}: the sampled flag is propagated");
             }
             if label == "invalid" {
-                assert!(head.values("tracestate").is_empty(), "{sut} {label}: a restarted trace drops tracestate");
+                // Rust and JS write an empty tracestate (an expected divergence of their propagators).
+                assert!(head.values("tracestate").iter().all(|v| v.is_empty()), "{sut} {label}: a restarted trace drops tracestate");
             }
         }
     }
