@@ -113,6 +113,11 @@ struct Replay<'a> {
     sids: Ids,
     /// Which member of a corrupt class's family to send.
     variant: usize,
+    /// Over the HTTP transport: each client span the instrumented client
+    /// made for a call, to the span it called under. The model has no client
+    /// spans: the callee's remote parent is the caller's client span, which
+    /// stands for the caller.
+    hops: BTreeMap<String, String>,
 }
 
 /// Traces of the TraceContext model replayed on each OpenTelemetry SDK.
@@ -128,11 +133,14 @@ const fn sdk_target(name: &'static str, about: &'static str, replay: fn(&ReplayR
 
 /// Opens the SDK, replays the trace's path on it, and shuts it down.
 fn on_sdk(kind: SdkKind, request: &ReplayRequest) -> Result<Replayed> {
-    let mut sdk = sdk::open(kind, request.root)?;
-    let hello = sdk.hello()?;
-    let report = replay_trace(request.doc, request.path, sdk.as_mut(), kind.name());
-    let _ = sdk.shutdown();
-    Ok(Replayed { system: format!("OpenTelemetry SDK {}", hello.sdk_version), report: report? })
+    let mut opened = sdk::http::open_named(kind.name(), request.root, request.transport)?;
+    let report = replay_trace(request.doc, request.path, opened.sdk.as_mut(), kind.name());
+    let _ = opened.sdk.shutdown();
+    let over = match &opened.stack {
+        Some(stack) => format!("over http: {stack}"),
+        None => format!("over {}", opened.transport),
+    };
+    Ok(Replayed { system: format!("OpenTelemetry SDK {} {over}", opened.version), report: report? })
 }
 
 /// The property a TraceContext trace is a counterexample to, with its judge;
@@ -207,6 +215,7 @@ pub fn replay_in(
         tids: Ids::default(),
         sids: Ids::default(),
         variant,
+        hops: BTreeMap::new(),
     };
     let mut log = Vec::new();
     let mut sut_steps = 0;
@@ -324,6 +333,21 @@ impl Replay<'_> {
             (received, "the application forwards the header it received (WrongSpanId)".to_string())
         } else {
             let injected = self.sdk.inject(&sdk::Inject { service: service.clone(), span: real.handle.clone() })?;
+            let sender = match &injected.client_span {
+                Some(c) if c.parent_span_id != real.span_id => {
+                    return Err(mismatch(
+                        "http/client-span/parent",
+                        format!("the client span under the caller's span {}", real.span_id),
+                        format!("client span {} under {:?}", c.span_id, c.parent_span_id),
+                    )
+                    .into());
+                }
+                Some(c) => {
+                    self.hops.insert(c.span_id.clone(), real.span_id.clone());
+                    c.span_id.clone()
+                }
+                None => real.span_id.clone(),
+            };
             let tp = injected.carrier.get("traceparent").cloned().unwrap_or_default();
             let ts = injected.carrier.get("tracestate").cloned().unwrap_or_default();
             let ts_values: Vec<&str> = if ts.is_empty() { Vec::new() } else { vec![ts.as_str()] };
@@ -338,8 +362,9 @@ impl Replay<'_> {
             if fields[1] != real.trace_id {
                 return Err(wrong("inject/trace-id", format!("trace-id {}", real.trace_id), format!("trace-id {}", fields[1])));
             }
-            if fields[2] != real.span_id {
-                return Err(wrong("inject/parent-id", format!("parent-id {} (the caller's span)", real.span_id), format!("parent-id {}", fields[2])));
+            if fields[2] != sender {
+                let whose = if sender == real.span_id { "the caller's span" } else { "the client span under the caller's span" };
+                return Err(wrong("inject/parent-id", format!("parent-id {sender} ({whose})"), format!("parent-id {}", fields[2])));
             }
             if parsed.sampled() != x.sampled {
                 return Err(wrong("inject/sampled", format!("sampled={}", x.sampled), format!("flags {:02x}", parsed.flags)));
@@ -388,6 +413,13 @@ impl Replay<'_> {
             Failure::Mismatch(m)
         };
         let ext = self.sdk.extract(&sdk::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
+        if let Some(status) = &ext.refused {
+            let code = status.split(' ').nth(1).unwrap_or("no-status");
+            return Err(with_carrier(mismatch(format!("http/refused/{code}"), "the callee's service gets the request", format!("the HTTP server answered {status:?}"))));
+        }
+        // The remote parent as the model names it: a client span stands for
+        // the span it was made under.
+        let remote_parent = self.hops.get(&ext.span_id).cloned().unwrap_or_else(|| ext.span_id.clone());
         let r = self.sdk.start_span(&StartSpan { service: service.clone(), name: format!("span{handle}"), parent: Some(ext.context.clone()) })?;
         let reference = carrier.reference();
         let model_continues = x.parent != 0;
@@ -411,7 +443,7 @@ impl Replay<'_> {
                 };
                 return Err(with_carrier(mismatch("traceparent/differs/trace-id", expected, format!("trace {}", r.trace_id))));
             }
-            if want_pid.as_deref() != Some(ext.span_id.as_str()) {
+            if want_pid.as_deref() != Some(remote_parent.as_str()) {
                 return Err(with_carrier(mismatch(
                     "traceparent/differs/parent-id",
                     format!("remote parent {} (the model's span id {})", want_pid.unwrap_or_else(|| "unknown to the replay".into()), x.parent),
@@ -451,7 +483,8 @@ impl Replay<'_> {
             (true, None) => Err(mismatch("export/missing", format!("span {} exported", real.span_id), "the SDK did not export it").into()),
             (true, Some(rec)) => {
                 let want = if x.parent == 0 { Some(String::new()) } else { self.sids.real(x.parent).map(str::to_owned) };
-                if want.as_deref() != Some(rec.parent_span_id.as_str()) {
+                let parent = self.hops.get(&rec.parent_span_id).unwrap_or(&rec.parent_span_id);
+                if want.as_deref() != Some(parent.as_str()) {
                     return Err(mismatch(
                         "export/parent-id",
                         format!("parent {:?}", want.unwrap_or_default()),

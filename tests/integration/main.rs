@@ -7,6 +7,7 @@ mod corpus;
 mod differential;
 mod drivers;
 mod fuzz_regressions;
+mod http;
 mod hostile;
 mod pinned;
 mod pipeline;

@@ -151,7 +151,7 @@ fn random_walks_on_the_rust_sdk_diverge_only_as_expected() {
     let model = conform_model();
     let exp = expectations();
     let mut subjects = vec![walks::Subject { name: "rust".into(), sdk: Box::new(RustSdk::new()) }];
-    let outcome = walks::run(&model, &mut subjects, 150, 7, 40, &|sut, class| exp.expected(sut, class).is_some()).unwrap();
+    let outcome = walks::run(&model, &mut subjects, 150, 7, 40, &|sut, class, layer| exp.expected_in(sut, class, layer.name()).is_some()).unwrap();
     let new: Vec<String> = outcome.findings.iter().filter(|f| !f.expected).map(|f| format!("{}: {}", f.class, summary(&f.report.verdict))).collect();
     assert!(new.is_empty(), "new divergences: {new:#?}");
     assert_eq!(outcome.cases.len(), 150);

@@ -24,8 +24,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{
-    Envelope, Extract, Extracted, FinishedSpan, Hello, Inject, Injected, PROTOCOL, Request, Sdk,
-    SdkKind, ServiceConfig, SpansResponse, StartSpan, StartedSpan,
+    Envelope, Extract, Extracted, FinishedSpan, Hello, HttpCall, HttpCalled, HttpServe,
+    HttpServing, Inject, Injected, PROTOCOL, Request, Sdk, SdkKind, ServiceConfig, SpansResponse,
+    StartSpan, StartedSpan,
 };
 use crate::error::{Error, Result};
 
@@ -454,6 +455,14 @@ impl Sdk for DriverProcess {
                 }
             }
         }
+    }
+
+    fn http_serve(&mut self, request: &HttpServe) -> Result<HttpServing> {
+        self.call(Request::HttpServe(request.clone()))
+    }
+
+    fn http_call(&mut self, request: &HttpCall) -> Result<HttpCalled> {
+        self.call(Request::HttpCall(request.clone()))
     }
 
     fn raw(&mut self, line: &str) -> Result<Value> {
