@@ -26,7 +26,7 @@ use std::path::Path;
 use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict};
 use crate::differential;
 use crate::engine;
-use crate::error::Result;
+use crate::error::{Diagnostic, Error, Location, Result};
 use crate::headers::{self, Carrier, Parts};
 use crate::model::Violation;
 use crate::models::trace_context::{Action, HopKind, RootSampler, State, TraceContext, Tp};
@@ -156,6 +156,16 @@ pub fn violated_property(doc: &TraceDoc) -> Option<(&'static str, fn(&TraceConte
 /// the trace's violated property (if it has one) on what the SDK did.
 pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -> Result<Report> {
     let (model, path) = engine::model_path::<TraceContext>(doc, file)?;
+    if model.uses_b3() {
+        return Err(Error::Trace(
+            Diagnostic::new(
+                Location::file(file),
+                format!("the {sut} SDK replay drives W3C propagators only, and this trace's mesh speaks B3"),
+            )
+            .evidence("config asks for", "B3Single, B3Multi or Composite non-empty")
+            .hint("replay it with --sut model; the SDK replay runs configs whose services all speak W3C"),
+        ));
+    }
     let judge = violated_property(doc);
     replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }

@@ -784,3 +784,42 @@ fn ending_a_span_twice(sdk: &mut dyn Sdk, _: SdkKind) {
     end(sdk, &span.span);
     assert_eq!(spans(sdk).len(), 1);
 }
+
+/// The Java driver's `propagators` field (drivers/PROTOCOL.md, "The Java
+/// driver") through the SDK's own B3 propagators: what they write, and how
+/// they read a 64-bit trace id, the debug flag and a `true` sampled value
+/// (which the strict reference in `tracewright::b3` refuses).
+#[test]
+fn java_b3_propagators() {
+    let Some(mut sdk) = open(SdkKind::Java) else { return };
+    let call = |sdk: &mut dyn Sdk, line: &str| -> serde_json::Value {
+        let response = sdk.raw(line).unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(response["ok"], true, "{line} -> {response}");
+        response
+    };
+    call(
+        sdk.as_mut(),
+        r#"{"id": 1, "op": "configure", "services": [{"name": "composite", "sampler": "parentbased_always_on", "propagators": ["b3multi", "tracecontext"]}, {"name": "single", "sampler": "parentbased_always_on", "propagators": ["b3"]}]}"#,
+    );
+    let root = call(sdk.as_mut(), r#"{"id": 2, "op": "start_span", "service": "composite", "name": "root"}"#);
+    let (t, s) = (root["trace_id"].as_str().unwrap().to_string(), root["span_id"].as_str().unwrap().to_string());
+    let both = call(sdk.as_mut(), r#"{"id": 3, "op": "inject", "service": "composite", "span": "s1"}"#);
+    let mut keys: Vec<&str> = both["carrier"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["X-B3-Sampled", "X-B3-SpanId", "X-B3-TraceId", "traceparent"], "{both}");
+    assert_eq!(both["carrier"]["X-B3-TraceId"], t.as_str());
+    let single = call(sdk.as_mut(), r#"{"id": 4, "op": "inject", "service": "single", "span": "s1"}"#);
+    assert_eq!(single["carrier"], serde_json::json!({"b3": format!("{t}-{s}-1")}));
+    // (carrier, valid, trace id, sampled)
+    let cases = [
+        (r#"{"b3": ["64fe8b2a57d3eff7-e457b5a2e4d86bd1-d"]}"#, true, "000000000000000064fe8b2a57d3eff7", true),
+        (r#"{"x-b3-traceid": ["64fe8b2a57d3eff7"], "x-b3-spanid": ["e457b5a2e4d86bd1"], "x-b3-flags": ["1"]}"#, true, "000000000000000064fe8b2a57d3eff7", true),
+        (r#"{"x-b3-traceid": ["64fe8b2a57d3eff7"], "x-b3-spanid": ["e457b5a2e4d86bd1"], "x-b3-sampled": ["true"]}"#, true, "000000000000000064fe8b2a57d3eff7", true),
+        (r#"{"b3": ["64FE8B2A57D3EFF7-e457b5a2e4d86bd1-1"]}"#, false, "00000000000000000000000000000000", false),
+    ];
+    for (n, (carrier, valid, trace_id, sampled)) in cases.into_iter().enumerate() {
+        let line = format!(r#"{{"id": {}, "op": "extract", "service": "composite", "carrier": {carrier}}}"#, 10 + n);
+        let cx = call(sdk.as_mut(), &line);
+        assert_eq!((cx["valid"].as_bool(), cx["trace_id"].as_str(), cx["sampled"].as_bool()), (Some(valid), Some(trace_id), Some(sampled)), "{carrier}: {cx}");
+    }
+}

@@ -1,6 +1,7 @@
 //! tracewright's integration tests: one binary, one module per topic.
 
 mod architecture;
+mod b3;
 mod checker;
 mod cli;
 mod corpus;

@@ -68,7 +68,11 @@ public final class Driver {
     }
   }
 
-  /** The SDK's getter reads one string per header: repeated values are joined with ",". */
+  /**
+   * The SDK's getter reads one string per header: repeated values are joined with ",". Header
+   * names are case-insensitive, as in HTTP (the SDK's B3 extractor asks for "X-B3-TraceId"): the
+   * carrier is keyed by lower-case names and looked up the same way.
+   */
   private static final TextMapGetter<Map<String, String>> GETTER =
       new TextMapGetter<>() {
         @Override
@@ -78,7 +82,9 @@ public final class Driver {
 
         @Override
         public String get(Map<String, String> carrier, String key) {
-          return carrier == null ? null : carrier.get(key);
+          return carrier == null || key == null
+              ? null
+              : carrier.get(key.toLowerCase(java.util.Locale.ROOT));
         }
       };
 
@@ -293,7 +299,10 @@ public final class Driver {
         joined.add(value.asText());
       }
       if (!joined.isEmpty()) {
-        carrier.put(field.getKey(), String.join(",", joined));
+        carrier.merge(
+            field.getKey().toLowerCase(java.util.Locale.ROOT),
+            String.join(",", joined),
+            (first, second) -> first + "," + second);
       }
     }
     Context context = service.propagator.extract(Context.root(), carrier, GETTER);
