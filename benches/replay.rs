@@ -47,7 +47,13 @@ fn main() {
             continue;
         }
         for transport in Transport::ALL {
-            let mut opened = sut::http::open_named(kind.name(), root, Some(transport)).unwrap();
+            let mut opened = match sut::http::open_named(kind.name(), root, Some(transport)) {
+                Ok(o) => o,
+                Err(e) => {
+                    println!("{:<7} {:<5} skipped: {}", kind.name(), transport.name(), e.render().lines().next().unwrap_or_default());
+                    continue;
+                }
+            };
             let sdk = opened.sdk.as_mut();
             let mut times: Vec<Duration> = Vec::new();
             let mut sut_steps = 0;
