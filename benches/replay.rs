@@ -1,13 +1,14 @@
-//! Replay speed per system under test: model steps replayed per second, over
-//! the same random walks of the conformance model, on the in-process Rust SDK
-//! and through each driver process.
+//! Replay speed per system under test and transport: model steps replayed
+//! per second, over the same random walks of the conformance model, on the
+//! in-process Rust SDK and through each driver process, through the
+//! propagator API and through each SDK's real instrumented HTTP stack.
 //!
 //!     bash ci/install-drivers.sh && cargo bench --bench replay
 //!     BENCH_WALKS=400 BENCH_REPS=7 cargo bench --bench replay
 //!
 //! Medians of BENCH_REPS runs; nothing is asserted. Without `--bench` (under
 //! `cargo test --all-targets`) it is a smoke run: two walks, once, on the
-//! in-process Rust SDK only.
+//! in-process Rust SDK only, over both transports.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use tracewright::conformance::{trace_context::replay, walks};
 use tracewright::model::SpecModel;
 use tracewright::models::trace_context::TraceContext;
-use tracewright::sut::sdk::{self as sut, SdkKind};
+use tracewright::sut::sdk::{self as sut, SdkKind, Transport};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -45,30 +46,39 @@ fn main() {
             println!("{:<7} skipped: {e}", kind.name());
             continue;
         }
-        let mut sdk = sut::open(kind, root).unwrap();
-        let version = sdk.hello().unwrap().sdk_version;
-        let mut times: Vec<Duration> = Vec::new();
-        let mut sut_steps = 0;
-        for _ in 0..reps {
-            let start = Instant::now();
-            sut_steps = 0;
-            for (path, variant) in &paths {
-                sdk.reset().unwrap();
-                let report = replay(&model, path, sdk.as_mut(), kind.name(), None, *variant).unwrap();
-                sut_steps += report.sut_steps;
+        for transport in Transport::ALL {
+            let mut opened = match sut::http::open_named(kind.name(), root, Some(transport)) {
+                Ok(o) => o,
+                Err(e) => {
+                    println!("{:<7} {:<5} skipped: {}", kind.name(), transport.name(), e.render().lines().next().unwrap_or_default());
+                    continue;
+                }
+            };
+            let sdk = opened.sdk.as_mut();
+            let mut times: Vec<Duration> = Vec::new();
+            let mut sut_steps = 0;
+            for _ in 0..reps {
+                let start = Instant::now();
+                sut_steps = 0;
+                for (path, variant) in &paths {
+                    sdk.reset().unwrap();
+                    let report = replay(&model, path, sdk, kind.name(), None, *variant).unwrap();
+                    sut_steps += report.sut_steps;
+                }
+                times.push(start.elapsed());
             }
-            times.push(start.elapsed());
+            let _ = sdk.shutdown();
+            times.sort();
+            let median = times[times.len() / 2].as_secs_f64();
+            println!(
+                "{:<7} {:<5} {:<10} median {:.3} s: {:>9.0} model steps/s, {:>9.0} SDK steps/s",
+                kind.name(),
+                transport.name(),
+                opened.version,
+                median,
+                steps as f64 / median,
+                sut_steps as f64 / median
+            );
         }
-        let _ = sdk.shutdown();
-        times.sort();
-        let median = times[times.len() / 2].as_secs_f64();
-        println!(
-            "{:<7} {:<10} median {:.3} s: {:>9.0} model steps/s, {:>9.0} SDK steps/s",
-            kind.name(),
-            version,
-            median,
-            steps as f64 / median,
-            sut_steps as f64 / median
-        );
     }
 }

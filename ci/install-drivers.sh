@@ -6,6 +6,11 @@
 #   drivers/js/node_modules/    `npm ci` from drivers/js/package-lock.json
 #   target/drivers/go-driver    `go build` of drivers/go (default module cache)
 #
+# Each driver's HTTP transport (drivers/PROTOCOL.md) comes with it, pinned in
+# the same files: uvicorn, httpx and the ASGI/WSGI/httpx instrumentations;
+# @opentelemetry/instrumentation-http and the async-hooks context manager;
+# otelhttp in drivers/go/go.mod.
+#
 # `tracewright::sut::driver::launch` starts the drivers from exactly these
 # places. Idempotent: a step whose inputs did not change since it last
 # succeeded is skipped (a stamp file records the input it installed), and the

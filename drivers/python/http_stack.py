@@ -92,18 +92,26 @@ class Servers:
         self.stops = []
 
 
-def client_for(service, seen=None):
-    """An httpx client whose transport is the instrumented one, with the
-    service's tracer provider; `seen` (a list) receives the client span."""
+# The client spans the instrumented clients made, as their request hook saw them.
+CLIENT_SPANS = []
 
-    def hook(span, _request):
-        if seen is not None:
-            seen.append(span)
 
-    transport = SyncOpenTelemetryTransport(
-        httpx.HTTPTransport(), tracer_provider=service.provider, request_hook=hook
-    )
-    return httpx.Client(transport=transport, timeout=20.0, trust_env=False)
+def client_for(service):
+    """The service's httpx client, whose transport is the instrumented one
+    with the service's tracer provider (made once: building a client builds
+    an SSL context, which is slow)."""
+    client = getattr(service, "http_client", None)
+    if client is None:
+
+        def hook(span, _request):
+            CLIENT_SPANS.append(span)
+
+        transport = SyncOpenTelemetryTransport(
+            httpx.HTTPTransport(), tracer_provider=service.provider, request_hook=hook
+        )
+        client = httpx.Client(transport=transport, timeout=20.0, trust_env=False)
+        service.http_client = client
+    return client
 
 
 class HttpOps:
@@ -128,16 +136,16 @@ class HttpOps:
             calls = []
         results = []
         if isinstance(calls, list):
-            with client_for(service) as client:
-                for call in calls:
-                    if not isinstance(call, dict):
-                        continue
-                    url = call.get("url")
-                    try:
-                        response = client.post(url, json=call.get("arguments"))
-                        results.append({"url": url, "status": response.status_code})
-                    except Exception as error:
-                        results.append({"url": url, "error": f"{type(error).__name__}: {error}"})
+            client = client_for(service)
+            for call in calls:
+                if not isinstance(call, dict):
+                    continue
+                url = call.get("url")
+                try:
+                    response = client.post(url, json=call.get("arguments"))
+                    results.append({"url": url, "status": response.status_code})
+                except Exception as error:
+                    results.append({"url": url, "error": f"{type(error).__name__}: {error}"})
         server_span = trace.get_current_span()
         parent = otel_context.get_value(EXTRACTED)
         with self._lock:
@@ -255,16 +263,15 @@ class HttpOps:
         stack = request.get("stack")
         if stack is not None and stack not in STACKS:
             raise self.RequestError(f"unknown stack {stack!r}; the Python driver has {STACKS}")
-        seen = []
+        del CLIENT_SPANS[:]
         token = otel_context.attach(trace.set_span_in_context(span, Context()))
         try:
-            with client_for(service, seen) as client:
-                response = client.get(url)
+            response = client_for(service).get(url)
         finally:
             otel_context.detach(token)
-        if not seen:
+        if not CLIENT_SPANS:
             raise self.RequestError("the instrumented client made no span")
-        client_span = seen[0]
+        client_span = CLIENT_SPANS[0]
         sc = client_span.get_span_context()
         # A span that does not record keeps no parent: it was started under `span`.
         parent = getattr(client_span, "parent", None) or span.get_span_context()

@@ -644,8 +644,11 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
         }
         out.push_str("\n");
     }
-    let differing: Vec<&CaseOutcome> =
-        outcome.cases.iter().filter(|c| c.results.iter().any(|r| !r.findings.is_empty())).collect();
+    let differing: Vec<&CaseOutcome> = outcome
+        .cases
+        .iter()
+        .filter(|c| c.results.iter().any(|r| !r.findings.is_empty() || !r.api_only.is_empty()))
+        .collect();
     if differing.is_empty() {
         out.push_str("\nno disagreements: every SDK did what the reference decides on every case\n");
     } else {
@@ -660,7 +663,7 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
         out.push_str(&format!("  reference: {} ({}): {}\n", r.trace, r.trace_rule, r.trace_detail));
         let detail = if r.tracestate_detail.is_empty() { String::new() } else { format!(": {}", r.tracestate_detail) };
         out.push_str(&format!("             tracestate {} ({}){detail}\n", r.tracestate, r.tracestate_rule));
-        for result in c.results.iter().filter(|r| !r.findings.is_empty()) {
+        for result in c.results.iter().filter(|r| !r.findings.is_empty() || !r.api_only.is_empty()) {
             out.push_str(&format!("  {}: {}\n", result.sut, result.observation));
             for (f, listed) in &result.findings {
                 let word = if *listed { "expected" } else { "NEW" };
