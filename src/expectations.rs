@@ -32,8 +32,14 @@
 //!   exactly this class.
 //! - `why`: why the divergence is understood and accepted.
 //!
-//! Every field is required and non-empty, no other field is allowed, and a
-//! `(sut, class)` pair appears once.
+//! - `layer` (optional): where the divergence lives. Absent or
+//!   `"propagator"`: in the SDK's propagator, which both transports reach
+//!   (`conform --transport api|http`); `"http"`: in the SDK's HTTP stack
+//!   (server, client, instrumentation), which only `--transport http`
+//!   reaches — the example is then the request's field lines.
+//!
+//! Every other field is required and non-empty, no other field is allowed,
+//! and a `(sut, class, layer)` triple appears once.
 //!
 //! # Changelog of `version`
 //!
@@ -64,6 +70,18 @@ pub struct Entry {
     pub rule: String,
     pub example: String,
     pub why: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+}
+
+/// The layers an entry may name.
+pub const LAYERS: [&str; 2] = ["propagator", "http"];
+
+impl Entry {
+    /// `propagator` or `http`.
+    pub fn layer(&self) -> &str {
+        self.layer.as_deref().unwrap_or("propagator")
+    }
 }
 
 #[derive(Deserialize)]
@@ -165,6 +183,9 @@ impl Expectations {
                     format!("class {:?} is not of the form <stage>/<kind>/<detail>", entry.class),
                 ));
             }
+            if !LAYERS.contains(&entry.layer()) {
+                return Err(bad(line, format!("`layer` of class {:?} is {:?}: give propagator or http", entry.class, entry.layer())));
+            }
             if let Err(e) = HeaderLines::parse(&entry.example) {
                 return Err(bad(line, format!("the example of class {:?}: {e}", entry.class)));
             }
@@ -172,7 +193,7 @@ impl Expectations {
 
         let entries = file.divergences;
         let mut by_key: Vec<usize> = (0..entries.len()).collect();
-        let key = |i: usize| (entries[i].sut.as_str(), entries[i].class.as_str());
+        let key = |i: usize| (entries[i].sut.as_str(), entries[i].class.as_str(), entries[i].layer());
         by_key.sort_by(|&a, &b| key(a).cmp(&key(b)));
         for pair in by_key.windows(2) {
             if key(pair[0]) == key(pair[1]) {
@@ -200,10 +221,17 @@ impl Expectations {
     /// The accepted divergence `class` of `sut`, if it is listed; a listed one
     /// counts as matched from now on.
     pub fn expected(&self, sut: &str, class: &str) -> Option<&Entry> {
+        self.expected_in(sut, class, "propagator")
+    }
+
+    /// The accepted divergence `class` of `sut` in `layer` (`propagator` or
+    /// `http`), if it is listed; a listed one counts as matched from now on.
+    pub fn expected_in(&self, sut: &str, class: &str, layer: &str) -> Option<&Entry> {
         let at = self
             .by_key
             .binary_search_by(|&i| {
-                (self.entries[i].sut.as_str(), self.entries[i].class.as_str()).cmp(&(sut, class))
+                let e = &self.entries[i];
+                (e.sut.as_str(), e.class.as_str(), e.layer()).cmp(&(sut, class, layer))
             })
             .ok()?;
         let i = self.by_key[at];

@@ -723,3 +723,88 @@ mod carriers {
         }
     }
 }
+
+/// The strict B3 reference (`crate::b3`) on hostile input: an input that
+/// starts with `b` or `x` is header lines (`b3: …`, `x-b3-traceid: …`, one a
+/// line); any other is read as choices that build a `b3` value near the
+/// grammar's edges (ids one digit short or long, upper case, all zero, every
+/// sampling state and a few that are not). Nothing may panic, and every
+/// context the reference accepts must survive its own single- and
+/// multi-header forms unchanged, with a 32-digit, non-zero 128-bit trace id.
+pub fn b3(data: &[u8]) {
+    use crate::b3::{self, Extracted, Multi};
+    let check = |found: Extracted| {
+        let Extracted::Continue(c) = found else { return };
+        let wide = c.trace_id_128();
+        assert!(wide.len() == 32 && wide.bytes().any(|b| b != b'0'), "trace id {wide:?} from {c:?}");
+        if c.parent_span_id.is_none() || c.sampling != b3::Sampling::Deferred {
+            assert_eq!(b3::parse_single(&c.to_single()), Extracted::Continue(c.clone()), "single form of {c:?}");
+        }
+        let headers = c.to_multi();
+        let get = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+        let multi = Multi {
+            trace_id: get(b3::TRACE_ID),
+            span_id: get(b3::SPAN_ID),
+            parent_span_id: get(b3::PARENT_SPAN_ID),
+            sampled: get(b3::SAMPLED),
+            flags: get(b3::FLAGS),
+        };
+        assert_eq!(b3::parse_multi(&multi), Extracted::Continue(c.clone()), "multi form of {c:?}");
+    };
+    if matches!(data.first(), Some(b'b' | b'x')) {
+        let Ok(text) = std::str::from_utf8(data) else { return };
+        let mut single = None;
+        let mut multi = Multi::default();
+        for line in text.lines() {
+            let Some((name, value)) = line.split_once(':') else { continue };
+            let value = value.trim_matches([' ', '\t']);
+            match name.trim().to_ascii_lowercase().as_str() {
+                b3::SINGLE => single = Some(value),
+                b3::TRACE_ID => multi.trace_id = Some(value),
+                b3::SPAN_ID => multi.span_id = Some(value),
+                b3::PARENT_SPAN_ID => multi.parent_span_id = Some(value),
+                b3::SAMPLED => multi.sampled = Some(value),
+                b3::FLAGS => multi.flags = Some(value),
+                _ => {}
+            }
+        }
+        check(b3::extract(single, &multi));
+        check(b3::parse_multi(&multi));
+        return;
+    }
+    let mut bytes = data.iter().copied();
+    let mut next = move |n: u8| bytes.next().map_or(0, |b| b % n);
+    let id = |next: &mut dyn FnMut(u8) -> u8, len: usize| -> String {
+        let len = match next(6) {
+            0 => len - 1,
+            1 => len + 1,
+            2 if len == 32 => 16,
+            _ => len,
+        };
+        let mut s: String = (0..len).map(|_| char::from(b"0123456789abcdef"[next(16) as usize])).collect();
+        match next(12) {
+            0 => s = "0".repeat(s.len()),
+            1 => s = s.to_uppercase(),
+            2 if !s.is_empty() => s.replace_range(0..1, "g"),
+            3 if !s.is_empty() => s.replace_range(0..1, "+"),
+            _ => {}
+        }
+        s
+    };
+    let states = ["1", "0", "d", "", "true", "false", "2", "D", " 1"];
+    let fields = 1 + next(5) as usize;
+    let mut parts: Vec<String> = Vec::new();
+    if fields == 1 {
+        parts.push(states[next(states.len() as u8) as usize].to_string());
+    } else {
+        parts.push(id(&mut next, 32));
+        parts.push(id(&mut next, 16));
+        if fields >= 3 {
+            parts.push(states[next(states.len() as u8) as usize].to_string());
+        }
+        for _ in 3..fields {
+            parts.push(id(&mut next, 16));
+        }
+    }
+    check(b3::parse_single(&parts.join("-")));
+}

@@ -44,6 +44,7 @@
 //!   `VIEW`, …) are refused rather than ignored.
 
 pub mod audit;
+pub mod b3;
 pub mod checker;
 pub mod cli;
 pub mod conformance;

@@ -82,6 +82,8 @@ type request struct {
 	Parent   *string                    `json:"parent"`
 	Span     *string                    `json:"span"`
 	Carrier  map[string]json.RawMessage `json:"carrier"`
+	// The request line itself, for ops that read fields of their own.
+	raw []byte
 }
 
 func makeSampler(spec serviceSpec) (sdktrace.Sampler, error) {
@@ -162,6 +164,7 @@ func (d *driver) hello(*request) (result, error) {
 		"sdk":              "go",
 		"sdk_version":      sdk.Version(),
 		"language_version": strings.TrimPrefix(runtime.Version(), "go"),
+		"http_stacks":      httpStacks,
 	}, nil
 }
 
@@ -320,6 +323,7 @@ func (d *driver) reset(*request) (result, error) {
 }
 
 func (d *driver) shutdownServices() {
+	stopServers()
 	for _, s := range d.services {
 		if err := s.provider.Shutdown(context.Background()); err != nil {
 			fmt.Fprintln(os.Stderr, "shutting down a tracer provider:", err)
@@ -378,7 +382,12 @@ func (d *driver) handle(line []byte) (resp result, stop bool) {
 			resp, stop = failure(id, "panic: %v", r), false
 		}
 	}()
-	out, err := fn(d, &req)
+	req.raw = line
+	out, err := func() (result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(d, &req)
+	}()
 	if err != nil {
 		return failure(id, "%v", err), false
 	}

@@ -10,6 +10,8 @@
 // stay in request order even though some SDK calls are asynchronous.
 
 const readline = require('node:readline');
+// First: it patches `http` before anything loads it.
+const httpStack = require('./http_stack');
 const api = require('@opentelemetry/api');
 const { W3CTraceContextPropagator } = require('@opentelemetry/core');
 const {
@@ -121,6 +123,7 @@ class Driver {
       sdk: 'js',
       sdk_version: SDK_VERSION,
       language_version: process.versions.node,
+      http_stacks: httpStack.STACKS,
     };
   }
 
@@ -140,6 +143,7 @@ class Driver {
       if (services.has(name)) throw new RequestError(`service ${JSON.stringify(name)} configured twice`);
       services.set(name, new Service(name, makeSampler(spec), exporter));
     }
+    await this.stopHttp();
     await this.shutdownServices();
     this.services = services;
     this.exporter = exporter;
@@ -245,6 +249,7 @@ class Driver {
   }
 
   async shutdown() {
+    await this.stopHttp();
     await this.shutdownServices();
     return {};
   }
@@ -261,6 +266,7 @@ const OPS = {
   reset: (d, r) => d.reset(r),
   shutdown: (d, r) => d.shutdown(r),
 };
+httpStack.install(Driver, RequestError, OPS);
 
 /** The response to one request line, and whether the driver should exit. */
 async function handle(driver, line) {

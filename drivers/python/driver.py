@@ -25,6 +25,8 @@ from opentelemetry.sdk.trace.sampling import (
 from opentelemetry.sdk.version import __version__ as SDK_VERSION
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+import http_stack
+
 PROTOCOL = 1
 INVALID_TRACE_ID = "0" * 32
 INVALID_SPAN_ID = "0" * 16
@@ -86,7 +88,9 @@ class Service:
         self.propagator = TraceContextTextMapPropagator()
 
 
-class Driver:
+class Driver(http_stack.HttpOps):
+    RequestError = RequestError
+
     def __init__(self):
         self.services = {}
         self.exporter = InMemorySpanExporter()
@@ -119,6 +123,7 @@ class Driver:
             "sdk": "python",
             "sdk_version": SDK_VERSION,
             "language_version": platform.python_version(),
+            "http_stacks": http_stack.STACKS,
         }
 
     def op_configure(self, request):
@@ -136,6 +141,7 @@ class Driver:
             if name in services:
                 raise RequestError(f"service {name!r} configured twice")
             services[name] = Service(name, make_sampler(spec), exporter)
+        self.stop_http()
         for old in self.services.values():
             old.provider.shutdown()
         self.services = services
@@ -223,6 +229,7 @@ class Driver:
         return {}
 
     def op_shutdown(self, _request):
+        self.stop_http()
         for service in self.services.values():
             service.provider.shutdown()
         return {}

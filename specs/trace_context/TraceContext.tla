@@ -40,8 +40,17 @@ CONSTANTS
                     \* "status_code" (keep a trace if a span of it has status
                     \* ERROR), see Flush
     ErrorServices,  \* services whose spans end with status ERROR
-    CollectorB      \* services that export to a second gateway collector, B;
+    CollectorB,     \* services that export to a second gateway collector, B;
                     \* the others export to collector A
+    B3Single,       \* services whose propagator is B3 single-header ("b3") only
+    B3Multi,        \* services whose propagator is B3 multi-header ("b3multi") only
+    Composite,      \* services whose propagator is the composite of B3
+                    \* multi-header and W3C ("b3multi,tracecontext"); every
+                    \* other service speaks W3C only ("tracecontext")
+    PadRight,       \* services whose B3 extractor widens a 64-bit trace id
+                    \* by padding it on the right (fault B3TraceId64)
+    DebugUnsampled  \* services whose B3 extractor maps the debug flag `d` to
+                    \* unsampled (fault B3Debug)
 
 VARIABLES
     spans,  \* sequence of span records, in creation order (index = handle)
@@ -50,13 +59,18 @@ VARIABLES
 vars == <<spans, msgs>>
 
 FaultNames == {"CorruptHeader", "DropHeader", "ExporterDrop", "CollectorCrash",
-               "DuplicateDelivery", "ExportRetry", "LostRequest"}
+               "DuplicateDelivery", "ExportRetry", "LostRequest",
+               "B3TraceId64", "B3Debug"}
 BugNames == {"NoInjection", "WrongSpanId", "NewTraceIdPerHop", "IdCollision",
              "AcceptInvalid", "NonParentBasedSampling"}
 \* Abstract W3C invalidity classes of a traceparent. A lenient parser reads
 \* the ids as sent, except from the all-zero ones (see Header).
-ClassNames == {"UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId",
-               "WrongLength", "IllegalCharacter", "BadFlags", "Duplicated"}
+W3CClassNames == {"UpperCaseHex", "VersionFF", "ZeroTraceId", "ZeroParentId",
+                  "WrongLength", "IllegalCharacter", "BadFlags", "Duplicated"}
+\* Abstract invalidity classes of B3 headers: a trace id that is neither 16
+\* nor 32 lower-case hex digits, a span id that is not 16 of them (or zero).
+B3ClassNames == {"B3BadTraceId", "B3BadSpanId"}
+ClassNames == W3CClassNames \cup B3ClassNames
 Kinds == {"http", "gateway", "queue"}
 
 Services == {Root} \cup {Hops[h][2] : h \in DOMAIN Hops}
@@ -69,6 +83,8 @@ ASSUME AlwaysOff \cap RatioSampled = {}
 ASSUME SendingQueue \in {"memory", "persistent"}
 ASSUME TailSampling \in {"none", "status_code"}
 ASSUME ErrorServices \subseteq Services /\ CollectorB \subseteq Services
+ASSUME /\ B3Single \cup B3Multi \cup Composite \cup PadRight \cup DebugUnsampled \subseteq Services
+       /\ B3Single \cap B3Multi = {} /\ B3Single \cap Composite = {} /\ B3Multi \cap Composite = {}
 \* The tail-sampling processor holds traces in memory in front of the
 \* exporter queue, so a persistent queue would not keep them; the model's
 \* persistent collector has nothing in front of its queue (see Crash).
@@ -104,46 +120,85 @@ RootSample(s, tid) == IF s \in AlwaysOff THEN FALSE
                       ELSE IF s \in RatioSampled THEN tid % 2 = 1
                       ELSE TRUE
 
-NoHeader == [tp |-> "missing", tid |-> 0, pid |-> 0, sampled |-> FALSE, ts |-> FALSE]
+\* Which headers service s writes and reads: W3C (traceparent and
+\* tracestate), B3 (single or multi), or both (Composite).
+SpeaksW3C(s) == s \notin B3Single \cup B3Multi
+SpeaksB3(s) == s \in B3Single \cup B3Multi \cup Composite
+B3Format(s) == IF s \in B3Single THEN "single" ELSE IF SpeaksB3(s) THEN "multi" ELSE "none"
+
+\* A trace id that crossed a B3 hop as 64 bits and was widened on the right
+\* is another id: the model writes it as the id plus PadOffset.
+PadOffset == 128
+
+\* A request's headers: `tp` the traceparent and `b3` the B3 headers, each
+\* "valid", "missing" or an invalidity class; `fmt` the B3 form written;
+\* the ids, sampled flag and tracestate they carry; `dbg` the B3 debug flag
+\* sent for sampled; `w64` the B3 trace id sent as 64 bits.
+NoHeader == [tp |-> "missing", b3 |-> "missing", fmt |-> "none", tid |-> 0, pid |-> 0,
+             sampled |-> FALSE, ts |-> FALSE, dbg |-> FALSE, w64 |-> FALSE]
 
 \* The span id span i injects; WrongSpanId forwards the incoming parent id.
 InjectedId(i) == IF "WrongSpanId" \in Bugs /\ spans[i].parent # 0
                  THEN spans[i].parent ELSE spans[i].sid
 
-\* The header as it arrives, after a gateway may have damaged it.
+\* The headers as they arrive, after a gateway may have damaged one of them
+\* (a W3C class damages the traceparent, a B3 class the B3 headers).
 Header(i, outcome) ==
-    IF outcome = "missing" THEN NoHeader
-    ELSE [tp |-> outcome,
-          tid |-> IF outcome = "ZeroTraceId" THEN 0 ELSE spans[i].tid,
-          pid |-> IF outcome = "ZeroParentId" THEN 0 ELSE InjectedId(i),
-          sampled |-> spans[i].sampled,
-          ts |-> spans[i].ts]
+    LET s == spans[i].svc
+    IN IF outcome = "missing" THEN NoHeader
+       ELSE [tp |-> IF ~SpeaksW3C(s) THEN "missing"
+                    ELSE IF outcome \in W3CClassNames THEN outcome ELSE "valid",
+             b3 |-> IF ~SpeaksB3(s) THEN "missing"
+                    ELSE IF outcome \in B3ClassNames THEN outcome ELSE "valid",
+             fmt |-> B3Format(s),
+             tid |-> IF outcome = "ZeroTraceId" THEN 0 ELSE spans[i].tid,
+             pid |-> IF outcome = "ZeroParentId" THEN 0 ELSE InjectedId(i),
+             sampled |-> spans[i].sampled,
+             ts |-> spans[i].ts /\ SpeaksW3C(s),
+             dbg |-> SpeaksB3(s) /\ "B3Debug" \in Faults /\ spans[i].sampled,
+             w64 |-> SpeaksB3(s) /\ "B3TraceId64" \in Faults]
+
+\* The invalidity classes that can damage what service s writes.
+ClassesOf(s) == {c \in CorruptClasses : (c \in W3CClassNames /\ SpeaksW3C(s))
+                                         \/ (c \in B3ClassNames /\ SpeaksB3(s))}
 
 \* What can happen to a header sent over hop h.
 Outcomes(h) ==
     IF "NoInjection" \in Bugs THEN {"missing"}
     ELSE {"valid"}
          \cup (IF Hops[h][3] = "gateway" /\ "CorruptHeader" \in Faults
-               THEN CorruptClasses ELSE {})
+               THEN ClassesOf(Hops[h][1]) ELSE {})
          \cup (IF Hops[h][3] = "gateway" /\ "DropHeader" \in Faults
                THEN {"missing"} ELSE {})
 
-\* Does the callee continue the trace of this header?
-Accepts(hdr) == \/ hdr.tp = "valid"
-                \/ "AcceptInvalid" \in Bugs /\ hdr.tp \notin {"valid", "missing"}
+\* Service s takes the context from the traceparent, or else from B3 (the
+\* composite extracts B3 first, then W3C, which wins when valid).
+ViaW3C(s, hdr) == /\ SpeaksW3C(s)
+                  /\ \/ hdr.tp = "valid"
+                     \/ "AcceptInvalid" \in Bugs /\ hdr.tp \notin {"valid", "missing"}
+ViaB3(s, hdr) == SpeaksB3(s) /\ hdr.b3 = "valid" /\ ~ViaW3C(s, hdr)
+
+\* Does callee s continue the trace of this header?
+Accepts(s, hdr) == ViaW3C(s, hdr) \/ ViaB3(s, hdr)
+
+\* A valid header in a format service s reads.
+Readable(s, hdr) == (SpeaksW3C(s) /\ hdr.tp = "valid") \/ (SpeaksB3(s) /\ hdr.b3 = "valid")
 
 \* The span the callee of request m starts.
 ServerSpan(m) ==
     LET s == Hops[msgs[m].hop][2]
         hdr == msgs[m].hdr
         fresh == NewId(s)
-        tid == IF Accepts(hdr) /\ "NewTraceIdPerHop" \notin Bugs
-               THEN hdr.tid ELSE fresh
+        b3 == ViaB3(s, hdr)
+        tid == IF Accepts(s, hdr) /\ "NewTraceIdPerHop" \notin Bugs
+               THEN IF b3 /\ hdr.w64 /\ s \in PadRight THEN hdr.tid + PadOffset ELSE hdr.tid
+               ELSE fresh
     IN [svc |-> s, tid |-> tid, sid |-> fresh,
-        parent |-> IF Accepts(hdr) THEN hdr.pid ELSE 0,
-        sampled |-> IF Accepts(hdr) /\ "NonParentBasedSampling" \notin Bugs
-                    THEN hdr.sampled ELSE RootSample(s, tid),
-        ts |-> Accepts(hdr) /\ hdr.ts,
+        parent |-> IF Accepts(s, hdr) THEN hdr.pid ELSE 0,
+        sampled |-> IF Accepts(s, hdr) /\ "NonParentBasedSampling" \notin Bugs
+                    THEN hdr.sampled /\ ~(b3 /\ hdr.dbg /\ s \in DebugUnsampled)
+                    ELSE RootSample(s, tid),
+        ts |-> ViaW3C(s, hdr) /\ hdr.ts,
         via |-> m, st |-> "open", inCollector |-> 0, inBackend |-> 0]
 
 RootCount == Cardinality({i \in DOMAIN spans : spans[i].via = 0})
@@ -349,11 +404,12 @@ TraceIdPreserved ==
     \A i \in DOMAIN spans :
         spans[i].via # 0 => spans[i].tid = spans[Sender(i)].tid
 
-\* An invalid or missing traceparent starts a new trace: no parent, a trace
-\* id never seen before, and the tracestate dropped.
+\* An invalid or missing traceparent (and, for a service that reads B3, no
+\* valid B3 header either) starts a new trace: no parent, a trace id never
+\* seen before, and the tracestate dropped.
 RestartOnInvalidHeader ==
     \A i \in DOMAIN spans :
-        (spans[i].via # 0 /\ msgs[spans[i].via].hdr.tp # "valid") =>
+        (spans[i].via # 0 /\ ~Readable(spans[i].svc, msgs[spans[i].via].hdr)) =>
             /\ spans[i].parent = 0
             /\ ~spans[i].ts
             /\ \A j \in 1..(i - 1) : spans[j].tid # spans[i].tid
@@ -397,6 +453,12 @@ DefaultHops == << <<"browser", "gateway", "http">>,
                   <<"gateway", "auth", "http">>,
                   <<"gateway", "orders", "gateway">>,
                   <<"orders", "billing", "queue">> >>
+
+\* A mixed mesh: web -> edge -> (legacy across clusters) -> orders, where
+\* legacy is the Zipkin-era service the configs make speak B3 only.
+MeshHops == << <<"web", "edge", "http">>,
+               <<"edge", "legacy", "gateway">>,
+               <<"legacy", "orders", "http">> >>
 
 \* The shortest graph with a gateway hop and a queue hop.
 ChainHops == << <<"browser", "gateway", "gateway">>,

@@ -45,6 +45,17 @@ pub enum CheckKind<M: Explorable> {
     Deadlock,
 }
 
+impl<M: Explorable> CheckKind<M> {
+    /// The kind's name in reports and trace files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Invariant(_) => "invariant",
+            CheckKind::Eventually(..) => "eventually",
+            CheckKind::Deadlock => "deadlock",
+        }
+    }
+}
+
 /// Bounds and controls for a run.
 #[derive(Clone)]
 pub struct Options {

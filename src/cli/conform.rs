@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::replay::project_root;
-use crate::conformance::corpus;
+use crate::conformance::corpus::{self, Layer};
 use crate::conformance::walks::{self, Subject};
 use crate::conformance::Verdict;
 use crate::engine;
@@ -27,7 +27,7 @@ use crate::expectations::Expectations;
 use crate::model::{SpecModel, Violation};
 use crate::models::trace_context::TraceContext;
 use crate::spec;
-use crate::sut::sdk::{self, SdkKind};
+use crate::sut::sdk::{self, SdkKind, Transport};
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
@@ -60,6 +60,30 @@ pub struct ConformArgs {
     /// random walks; the walk options are then unused.
     #[arg(long, value_name = "DIR", env = "TRACEWRIGHT_CONFORM_CORPUS")]
     pub corpus: Option<PathBuf>,
+    /// How carriers reach each SDK: `http`, through its real instrumented
+    /// HTTP server and client (a `--sut` of the form `python:wsgi` picks a
+    /// stack), or `api`, through its propagator API. Default: http where the
+    /// SDK's driver has it. Over http every divergence also says whether the
+    /// API shows it (in the propagator) or not (in the HTTP stack).
+    #[arg(long, value_parser = ["api", "http"], env = "TRACEWRIGHT_CONFORM_TRANSPORT")]
+    pub transport: Option<String>,
+}
+
+fn transport(args: &ConformArgs) -> Result<Option<Transport>> {
+    args.transport.as_deref().map(str::parse).transpose()
+}
+
+/// The SDK a `--sut` name stands for, in expectations: `python:wsgi` is `python`.
+fn base(sut: &str) -> &str {
+    sut.split(':').next().unwrap_or(sut)
+}
+
+/// `go 1.47.0 (http: net/http)`: an SDK as the reports name it.
+fn shown(o: &sdk::http::Opened) -> String {
+    match (&o.transport, &o.stack) {
+        (Transport::Http, Some(stack)) => format!("{} (http: {stack})", o.version),
+        _ => format!("{} ({})", o.version, o.transport),
+    }
 }
 
 fn in_project(path: &Path) -> PathBuf {
@@ -76,7 +100,10 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
     if args.sut.iter().any(|s| s == "temporal") {
         return run_workflow(&args);
     }
-    let kinds = args.sut.iter().map(|s| s.parse::<SdkKind>()).collect::<Result<Vec<_>>>()?;
+    for s in &args.sut {
+        base(s).parse::<SdkKind>()?;
+    }
+    let transport = transport(&args)?;
     let files = spec::config_of(&in_project(&args.config))?;
     let loaded = spec::load(&files)?;
     if loaded.module.name != TraceContext::MODULE {
@@ -89,14 +116,13 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
     let expectations = Expectations::load(&in_project(&args.expectations))?;
     let root = project_root();
     let mut subjects = Vec::new();
-    for kind in kinds {
-        let mut sdk = sdk::open(kind, &root)?;
-        let hello = sdk.hello()?;
-        subjects.push((Subject { name: kind.name().to_string(), sdk }, hello));
+    let mut versions = Vec::new();
+    for name in &args.sut {
+        let opened = sdk::http::open_named(name, &root, transport)?;
+        versions.push((opened.name.clone(), shown(&opened)));
+        subjects.push(Subject { name: opened.name, sdk: opened.sdk });
     }
-    let versions: Vec<(String, String)> = subjects.iter().map(|(s, h)| (s.name.clone(), h.sdk_version.clone())).collect();
-    let mut subjects: Vec<Subject> = subjects.into_iter().map(|(s, _)| s).collect();
-    let expected = |sut: &str, class: &str| expectations.expected(sut, class).is_some();
+    let expected = |sut: &str, class: &str, layer: Layer| expectations.expected_in(base(sut), class, layer.name()).is_some();
     let outcome = walks::run(&model, &mut subjects, args.cases, args.seed, args.max_steps, &expected)?;
     for s in &mut subjects {
         let _ = s.sdk.shutdown();
@@ -131,7 +157,8 @@ pub fn run(args: ConformArgs) -> Result<ExitCode> {
                     "class": f.class,
                     "expected": f.expected,
                     "cases": f.cases,
-                    "rule": expectations.expected(&f.sut, &f.class).map(|e| e.rule.clone()),
+                    "layer": f.layer,
+                    "rule": expectations.expected_in(base(&f.sut), &f.class, f.layer.name()).map(|e| e.rule.clone()),
                     "trace": w.path().display().to_string(),
                 })).collect::<Vec<_>>(),
             });
@@ -204,18 +231,20 @@ fn run_workflow(args: &ConformArgs) -> Result<ExitCode> {
 /// `--corpus DIR`: everything is read and checked before any SDK starts, so
 /// bad input exits 2 with nothing run.
 fn run_corpus(args: &ConformArgs, dir: &Path) -> Result<ExitCode> {
-    let kinds = args.sut.iter().map(|s| s.parse::<SdkKind>()).collect::<Result<Vec<_>>>()?;
+    for s in &args.sut {
+        base(s).parse::<SdkKind>()?;
+    }
+    let transport = transport(args)?;
     let dir = in_project(dir);
     let cases = corpus::load(&dir)?;
     let expectations = Expectations::load(&in_project(&args.expectations))?;
     let root = project_root();
     let mut subjects = Vec::new();
-    for kind in kinds {
-        let mut sdk = sdk::open(kind, &root)?;
-        let version = sdk.hello()?.sdk_version;
-        subjects.push(corpus::Subject { name: kind.name().to_string(), version, sdk });
+    for name in &args.sut {
+        let opened = sdk::http::open_named(name, &root, transport)?;
+        subjects.push(corpus::Subject { name: opened.name.clone(), version: shown(&opened), sdk: opened.sdk });
     }
-    let expected = |sut: &str, class: &str| expectations.expected(sut, class).is_some();
+    let expected = |sut: &str, class: &str, layer: Layer| expectations.expected_in(base(sut), class, layer.name()).is_some();
     let outcome = corpus::run(&cases, &mut subjects, &expected);
     for s in &mut subjects {
         let _ = s.sdk.shutdown();
@@ -266,11 +295,11 @@ fn render(
         out.push_str("no divergences: every walk conformed on every SDK\n");
     }
     for (f, w) in outcome.findings.iter().zip(written) {
-        let status = match expectations.expected(&f.sut, &f.class) {
+        let status = match expectations.expected_in(base(&f.sut), &f.class, f.layer.name()) {
             Some(e) => format!("expected ({})", e.rule),
             None => "NEW".to_string(),
         };
-        out.push_str(&format!("{} {}: {} case(s), {status}\n", f.sut, f.class, f.cases));
+        out.push_str(&format!("{} {} in the {}: {} case(s), {status}\n", f.sut, f.class, f.layer.name(), f.cases));
         if let Verdict::Diverged(d) = &f.report.verdict {
             out.push_str(&format!("  minimal walk: {d}\n"));
         }

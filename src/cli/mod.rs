@@ -9,6 +9,7 @@ pub mod env;
 pub mod fuzz_seeds;
 mod progress;
 pub mod replay;
+pub mod serve;
 pub mod show;
 pub mod sink;
 
@@ -45,6 +46,8 @@ pub enum Command {
     FuzzSeeds(fuzz_seeds::FuzzSeedsArgs),
     /// Receive OTLP traces (HTTP and gRPC) and write them as OTLP JSON lines.
     Sink(sink::SinkArgs),
+    /// Run an SDK's instrumented HTTP service for the W3C trace-context test suite.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs a parsed command line; the error, if any, is an expected failure.
@@ -57,5 +60,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(args) => audit::run(args),
         Command::FuzzSeeds(args) => fuzz_seeds::run(args),
         Command::Sink(args) => sink::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

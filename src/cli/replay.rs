@@ -39,6 +39,11 @@ pub struct ReplayArgs {
     /// Print what the system did at every step.
     #[arg(long, env = "TRACEWRIGHT_REPLAY_STEPS", value_parser = clap::builder::BoolishValueParser::new())]
     pub steps: bool,
+    /// How an SDK is reached: `http`, through its real instrumented HTTP
+    /// server and client, or `api`, through its propagator API. Default:
+    /// http where the SDK's driver has it. Only for the SDKs.
+    #[arg(long, value_parser = ["api", "http"], env = "TRACEWRIGHT_REPLAY_TRANSPORT")]
+    pub transport: Option<String>,
 }
 
 /// Where the drivers are: the current directory if it is a tracewright
@@ -89,7 +94,11 @@ pub fn run(args: ReplayArgs) -> Result<ExitCode> {
         ));
     }
     let root = project_root();
-    let replayed = (target.replay)(&ReplayRequest { doc: &doc, path: &args.trace, root: &root })?;
+    let transport = args.transport.as_deref().map(str::parse::<crate::sut::sdk::Transport>).transpose()?;
+    if transport.is_some() && target.name.parse::<crate::sut::sdk::SdkKind>().is_err() {
+        return Err(Error::usage(format!("--transport is for the SDKs; {} has none", target.name), Some("drop --transport")));
+    }
+    let replayed = (target.replay)(&ReplayRequest { doc: &doc, path: &args.trace, root: &root, transport })?;
     print!("{}", render(&args.trace, &replayed, args.steps));
     Ok(match replayed.report.verdict {
         Verdict::Reproduced { .. } => ExitCode::Ok,

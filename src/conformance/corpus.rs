@@ -208,6 +208,14 @@ pub struct Observation {
     pub injected_tracestate: Option<String>,
     /// What the SDK extracts from its own injected headers.
     pub round_trip: RoundTrip,
+    /// Over the HTTP transport: the span the instrumented client made for
+    /// the outgoing request, whose ids its headers carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_span: Option<sdk::ClientSpan>,
+    /// Over the HTTP transport: the status line with which the server
+    /// refused the request before the service saw it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -232,6 +240,9 @@ pub struct RoundTrip {
 
 impl fmt::Display for Observation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(status) = &self.refused {
+            return write!(f, "the HTTP server refused the request ({status})");
+        }
         if self.continued {
             write!(f, "continues trace {} under parent {}, sampled={}", self.trace_id, self.parent_id, self.sampled)?;
         } else {
@@ -241,6 +252,9 @@ impl fmt::Display for Observation {
         write!(f, "; child {}/{} sampled={}", self.child.trace_id, self.child.span_id, self.child.sampled)?;
         if let Some(parent) = &self.child.exported_parent {
             write!(f, " exported with parent {parent:?}")?;
+        }
+        if let Some(c) = &self.client_span {
+            write!(f, "; client span {} under {}", c.span_id, c.parent_span_id)?;
         }
         match &self.injected_traceparent {
             Some(v) => write!(f, "; injects traceparent {v:?}")?,
@@ -274,6 +288,8 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
     let injected_tracestate = injected.carrier.get("tracestate").cloned();
     let again = sdk.extract(&sdk::Extract::trace_context(SERVICE, injected_traceparent.as_slice(), injected_tracestate.as_slice()))?;
     Ok(Observation {
+        client_span: injected.client_span.clone(),
+        refused: ext.refused.clone(),
         continued: ext.valid,
         trace_id: ext.trace_id,
         parent_id: ext.span_id,
@@ -306,11 +322,35 @@ pub fn refuses_member(sdk: &mut dyn Sdk, key: &str, value: &str) -> Result<bool>
     Ok(ext.tracestate.is_empty())
 }
 
+/// The rule a request the HTTP server refuses breaks, if it breaks one.
+const REFUSED_RULE: &str = "RFC 9110 Field Values";
+
+/// Where a divergence lives: in the propagator (the API transport shows it
+/// too) or in the HTTP stack (only the HTTP transport shows it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Propagator,
+    Http,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Propagator => "propagator",
+            Layer::Http => "http",
+        }
+    }
+}
+
 /// One disagreement of an SDK with the reference on a case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub class: String,
     pub rule: &'static str,
+    /// Over the API transport always `propagator`; over HTTP, `propagator`
+    /// when the API transport shows the same class on the same case.
+    pub layer: Layer,
 }
 
 fn hex<const N: usize>(s: &str) -> Option<[u8; N]> {
@@ -339,7 +379,12 @@ pub fn classify(
 ) -> Vec<Finding> {
     let reference = carrier.reference();
     let mut found = Vec::new();
-    let mut push = |class: Class, rule: &'static str| found.push(Finding { class: class.to_string(), rule });
+    if let Some(status) = &seen.refused {
+        let code = status.split(' ').nth(1).unwrap_or("no-status");
+        found.push(Finding { class: format!("http/refused/{code}"), rule: REFUSED_RULE, layer: Layer::Propagator });
+        return found;
+    }
+    let mut push = |class: Class, rule: &'static str| found.push(Finding { class: class.to_string(), rule, layer: Layer::Propagator });
     let tracestate: Vec<&str> = carrier.tracestate.iter().map(String::as_str).collect();
     let held = ReportedState::parse(&seen.tracestate);
     let injected_flags = seen
@@ -383,9 +428,19 @@ pub fn classify(
         }
     }
 
-    // The child's headers: its own ids, its sampled flag, and the random
+    // The child's headers: its own ids (over HTTP, those of the client span
+    // the instrumentation made under it), its sampled flag, and the random
     // flag as it carries it (a lost one is reported above, once).
-    if let (Some(trace_id), Some(parent_id)) = (hex::<16>(&seen.child.trace_id), hex::<8>(&seen.child.span_id)) {
+    let sender = match &seen.client_span {
+        Some(c) => {
+            if c.parent_span_id != seen.child.span_id || c.trace_id != seen.child.trace_id {
+                push(Class::of(&["http", "client-span", "parent"]), differential::continue_rule());
+            }
+            c.span_id.as_str()
+        }
+        None => seen.child.span_id.as_str(),
+    };
+    if let (Some(trace_id), Some(parent_id)) = (hex::<16>(&seen.child.trace_id), hex::<8>(sender)) {
         let flags = (u8::from(seen.child.sampled) * FLAG_SAMPLED) | (injected_flags.unwrap_or(0) & FLAG_RANDOM);
         let want = TraceParent { version: 0, trace_id, parent_id, flags };
         if let Some((class, rule)) = differential::inject_traceparent_class(seen.injected_traceparent.as_deref(), &want) {
@@ -403,7 +458,7 @@ pub fn classify(
         Some("context")
     } else if back.trace_id != seen.child.trace_id {
         Some("trace-id")
-    } else if back.span_id != seen.child.span_id {
+    } else if back.span_id != sender {
         Some("parent-id")
     } else if back.sampled != seen.child.sampled {
         Some("flags")
@@ -433,6 +488,11 @@ pub struct SdkResult {
     pub observation: Observation,
     /// Each with whether the expectations list it.
     pub findings: Vec<(Finding, bool)>,
+    /// Over the HTTP transport: the classes the API transport shows on this
+    /// case that the HTTP stack does not (the API carrier, not the SDK as
+    /// users run it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub api_only: Vec<String>,
 }
 
 /// A case's results on every SDK.
@@ -443,12 +503,13 @@ pub struct CaseOutcome {
     pub results: Vec<SdkResult>,
 }
 
-/// A `(sut, class)` the run found, over all cases.
+/// A `(sut, class, layer)` the run found, over all cases.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Divergence {
     pub sut: String,
     pub class: String,
     pub rule: &'static str,
+    pub layer: Layer,
     pub expected: bool,
     /// The cases showing it, by file name.
     pub cases: Vec<String>,
@@ -466,38 +527,56 @@ impl Outcome {
     }
 }
 
-/// Runs every case on every subject. `expected(sut, class)` says which
-/// divergences are accepted and understood.
-pub fn run(cases: &[Case], subjects: &mut [Subject], expected: &dyn Fn(&str, &str) -> bool) -> Result<Outcome> {
+/// `expected(sut, class, layer)`: whether the expectations accept it.
+pub type Expected<'a> = &'a dyn Fn(&str, &str, Layer) -> bool;
+
+/// Observes and classifies one carrier on one SDK.
+fn judge(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<(Observation, Vec<Finding>)> {
+    let observation = observe(sdk, carrier)?;
+    let mut probe_error = None;
+    let findings = classify(carrier, &observation, |k, v| {
+        refuses_member(sdk, k, v).unwrap_or_else(|e| {
+            probe_error.get_or_insert(e);
+            false
+        })
+    });
+    match probe_error {
+        Some(e) => Err(e),
+        None => Ok((observation, findings)),
+    }
+}
+
+/// Runs every case on every subject. Over the HTTP transport each case also
+/// runs through the same SDK's propagator API, which tells where each
+/// divergence lives ([`Layer`]).
+pub fn run(cases: &[Case], subjects: &mut [Subject], expected: Expected) -> Result<Outcome> {
     for s in subjects.iter_mut() {
         configure(s.sdk.as_mut())?;
     }
     let mut outcomes = Vec::new();
-    let mut by_key: BTreeMap<(usize, String), Divergence> = BTreeMap::new();
+    let mut by_key: BTreeMap<(usize, String, Layer), Divergence> = BTreeMap::new();
     for case in cases {
         let reference = Reference::of(&case.carrier.reference());
         let mut results = Vec::new();
         for (index, subject) in subjects.iter_mut().enumerate() {
-            let observation = observe(subject.sdk.as_mut(), &case.carrier)?;
-            let mut probe_error = None;
-            let sdk = subject.sdk.as_mut();
-            let findings = classify(&case.carrier, &observation, |k, v| {
-                refuses_member(sdk, k, v).unwrap_or_else(|e| {
-                    probe_error.get_or_insert(e);
-                    false
-                })
-            });
-            if let Some(e) = probe_error {
-                return Err(e);
+            let (observation, mut findings) = judge(subject.sdk.as_mut(), &case.carrier)?;
+            let mut api_only = Vec::new();
+            if let Some(api) = subject.sdk.api() {
+                let (_, through_api) = judge(api, &case.carrier)?;
+                for f in &mut findings {
+                    f.layer = if through_api.iter().any(|a| a.class == f.class) { Layer::Propagator } else { Layer::Http };
+                }
+                api_only = through_api.into_iter().filter(|a| !findings.iter().any(|f| f.class == a.class)).map(|a| a.class).collect();
             }
             let findings: Vec<(Finding, bool)> = findings
                 .into_iter()
                 .map(|f| {
-                    let listed = expected(&subject.name, &f.class);
-                    let d = by_key.entry((index, f.class.clone())).or_insert_with(|| Divergence {
+                    let listed = expected(&subject.name, &f.class, f.layer);
+                    let d = by_key.entry((index, f.class.clone(), f.layer)).or_insert_with(|| Divergence {
                         sut: subject.name.clone(),
                         class: f.class.clone(),
                         rule: f.rule,
+                        layer: f.layer,
                         expected: listed,
                         cases: Vec::new(),
                     });
@@ -507,7 +586,7 @@ pub fn run(cases: &[Case], subjects: &mut [Subject], expected: &dyn Fn(&str, &st
                     (f, listed)
                 })
                 .collect();
-            results.push(SdkResult { sut: subject.name.clone(), observation, findings });
+            results.push(SdkResult { sut: subject.name.clone(), observation, findings, api_only });
         }
         outcomes.push(CaseOutcome { case: case.clone(), reference, results });
     }
@@ -515,14 +594,23 @@ pub fn run(cases: &[Case], subjects: &mut [Subject], expected: &dyn Fn(&str, &st
 }
 
 /// The word for a case's result on one SDK: `ok`, `expected` (every
-/// disagreement is listed) or `NEW`.
-pub fn status(result: &SdkResult) -> &'static str {
-    if result.findings.is_empty() {
+/// disagreement is listed) or `NEW`, and where the disagreements live:
+/// `/p` in the propagator, `/h` in the HTTP stack, `/ph` both.
+pub fn status(result: &SdkResult) -> String {
+    let word = if result.findings.is_empty() {
         "ok"
     } else if result.findings.iter().all(|(_, listed)| *listed) {
         "expected"
     } else {
         "NEW"
+    };
+    let p = result.findings.iter().any(|(f, _)| f.layer == Layer::Propagator);
+    let h = result.findings.iter().any(|(f, _)| f.layer == Layer::Http);
+    match (p, h) {
+        (true, true) => format!("{word}/ph"),
+        (false, true) => format!("{word}/h"),
+        (true, false) => format!("{word}/p"),
+        (false, false) => word.to_string(),
     }
 }
 
@@ -543,15 +631,16 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
     out.push_str(&subjects.iter().map(|(s, v)| format!("{s} {v}")).collect::<Vec<_>>().join(", "));
     out.push_str("\n\n");
     let width = outcome.cases.iter().map(|c| c.case.name.len()).max().unwrap_or(4).max(4);
+    out.push_str("(cells: ok, expected or NEW; /p a divergence in the propagator, /h one in the HTTP stack only)\n");
     out.push_str(&format!("{:<width$}  {:<20}", "case", "reference"));
     for (s, _) in subjects {
-        out.push_str(&format!("  {s:<8}"));
+        out.push_str(&format!("  {s:<11}"));
     }
     out.push('\n');
     for c in &outcome.cases {
         out.push_str(&format!("{:<width$}  {:<20}", c.case.name, c.reference.short()));
         for r in &c.results {
-            out.push_str(&format!("  {:<8}", status(r)));
+            out.push_str(&format!("  {:<11}", status(r)));
         }
         out.push_str("\n");
     }
@@ -575,7 +664,10 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
             out.push_str(&format!("  {}: {}\n", result.sut, result.observation));
             for (f, listed) in &result.findings {
                 let word = if *listed { "expected" } else { "NEW" };
-                out.push_str(&format!("    {} [{}] {word}\n", f.class, f.rule));
+                out.push_str(&format!("    {} [{}] in the {}: {word}\n", f.class, f.rule, f.layer.name()));
+            }
+            for class in &result.api_only {
+                out.push_str(&format!("    (through the API only: {class})\n"));
             }
         }
     }
@@ -584,7 +676,7 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
     }
     for d in &outcome.divergences {
         let word = if d.expected { "expected" } else { "NEW" };
-        out.push_str(&format!("  {} {} [{}]: {} case(s), {word}\n", d.sut, d.class, d.rule, d.cases.len()));
+        out.push_str(&format!("  {} {} [{}] in the {}: {} case(s), {word}\n", d.sut, d.class, d.rule, d.layer.name(), d.cases.len()));
     }
     let new = outcome.new_count();
     out.push_str(&format!(
@@ -617,8 +709,10 @@ pub fn render_json(dir: &Path, subjects: &[(String, String)], outcome: &Outcome,
                 "disagreements": r.findings.iter().map(|(f, listed)| json!({
                     "class": f.class,
                     "rule": f.rule,
+                    "layer": f.layer,
                     "expected": listed,
                 })).collect::<Vec<_>>(),
+                "api_only": r.api_only,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "divergences": outcome.divergences,

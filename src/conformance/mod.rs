@@ -41,6 +41,9 @@ pub struct ReplayRequest<'a> {
     pub path: &'a Path,
     /// The checkout whose drivers and built systems are used.
     pub root: &'a Path,
+    /// How an SDK is reached (`None`: over HTTP where its driver can);
+    /// systems other than SDKs refuse one.
+    pub transport: Option<crate::sut::sdk::Transport>,
 }
 
 /// A replay's report and the real system it ran on.
@@ -71,6 +74,7 @@ pub fn targets() -> Vec<Target> {
         trace_context::PYTHON,
         trace_context::JS,
         trace_context::GO,
+        trace_context::JAVA,
         pipeline::COLLECTOR,
         pipeline::ROTEL,
         pipeline::JAEGER,

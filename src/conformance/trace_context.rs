@@ -26,7 +26,7 @@ use std::path::Path;
 use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict};
 use crate::differential;
 use crate::engine;
-use crate::error::Result;
+use crate::error::{Diagnostic, Error, Location, Result};
 use crate::headers::{self, Carrier, Parts};
 use crate::model::Violation;
 use crate::models::trace_context::{Action, HopKind, RootSampler, State, TraceContext, Tp};
@@ -113,6 +113,11 @@ struct Replay<'a> {
     sids: Ids,
     /// Which member of a corrupt class's family to send.
     variant: usize,
+    /// Over the HTTP transport: each client span the instrumented client
+    /// made for a call, to the span it called under. The model has no client
+    /// spans: the callee's remote parent is the caller's client span, which
+    /// stands for the caller.
+    hops: BTreeMap<String, String>,
 }
 
 /// Traces of the TraceContext model replayed on each OpenTelemetry SDK.
@@ -120,6 +125,7 @@ pub const RUST: Target = sdk_target("rust", "the OpenTelemetry Rust SDK, in-proc
 pub const PYTHON: Target = sdk_target("python", "the OpenTelemetry Python SDK, through drivers/python", |r| on_sdk(SdkKind::Python, r));
 pub const JS: Target = sdk_target("js", "the OpenTelemetry JavaScript SDK, through drivers/js", |r| on_sdk(SdkKind::Js, r));
 pub const GO: Target = sdk_target("go", "the OpenTelemetry Go SDK, through drivers/go", |r| on_sdk(SdkKind::Go, r));
+pub const JAVA: Target = sdk_target("java", "the OpenTelemetry Java SDK, through drivers/java", |r| on_sdk(SdkKind::Java, r));
 
 const fn sdk_target(name: &'static str, about: &'static str, replay: fn(&ReplayRequest) -> Result<Replayed>) -> Target {
     Target { name, module: TraceContext::MODULE, about, replay }
@@ -127,11 +133,14 @@ const fn sdk_target(name: &'static str, about: &'static str, replay: fn(&ReplayR
 
 /// Opens the SDK, replays the trace's path on it, and shuts it down.
 fn on_sdk(kind: SdkKind, request: &ReplayRequest) -> Result<Replayed> {
-    let mut sdk = sdk::open(kind, request.root)?;
-    let hello = sdk.hello()?;
-    let report = replay_trace(request.doc, request.path, sdk.as_mut(), kind.name());
-    let _ = sdk.shutdown();
-    Ok(Replayed { system: format!("OpenTelemetry SDK {}", hello.sdk_version), report: report? })
+    let mut opened = sdk::http::open_named(kind.name(), request.root, request.transport)?;
+    let report = replay_trace(request.doc, request.path, opened.sdk.as_mut(), kind.name());
+    let _ = opened.sdk.shutdown();
+    let over = match &opened.stack {
+        Some(stack) => format!("over http: {stack}"),
+        None => format!("over {}", opened.transport),
+    };
+    Ok(Replayed { system: format!("OpenTelemetry SDK {} {over}", opened.version), report: report? })
 }
 
 /// The property a TraceContext trace is a counterexample to, with its judge;
@@ -147,6 +156,16 @@ pub fn violated_property(doc: &TraceDoc) -> Option<(&'static str, fn(&TraceConte
 /// the trace's violated property (if it has one) on what the SDK did.
 pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -> Result<Report> {
     let (model, path) = engine::model_path::<TraceContext>(doc, file)?;
+    if model.uses_b3() {
+        return Err(Error::Trace(
+            Diagnostic::new(
+                Location::file(file),
+                format!("the {sut} SDK replay drives W3C propagators only, and this trace's mesh speaks B3"),
+            )
+            .evidence("config asks for", "B3Single, B3Multi or Composite non-empty")
+            .hint("replay it with --sut model; the SDK replay runs configs whose services all speak W3C"),
+        ));
+    }
     let judge = violated_property(doc);
     replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }
@@ -206,6 +225,7 @@ pub fn replay_in(
         tids: Ids::default(),
         sids: Ids::default(),
         variant,
+        hops: BTreeMap::new(),
     };
     let mut log = Vec::new();
     let mut sut_steps = 0;
@@ -323,6 +343,21 @@ impl Replay<'_> {
             (received, "the application forwards the header it received (WrongSpanId)".to_string())
         } else {
             let injected = self.sdk.inject(&sdk::Inject { service: service.clone(), span: real.handle.clone() })?;
+            let sender = match &injected.client_span {
+                Some(c) if c.parent_span_id != real.span_id => {
+                    return Err(mismatch(
+                        "http/client-span/parent",
+                        format!("the client span under the caller's span {}", real.span_id),
+                        format!("client span {} under {:?}", c.span_id, c.parent_span_id),
+                    )
+                    .into());
+                }
+                Some(c) => {
+                    self.hops.insert(c.span_id.clone(), real.span_id.clone());
+                    c.span_id.clone()
+                }
+                None => real.span_id.clone(),
+            };
             let tp = injected.carrier.get("traceparent").cloned().unwrap_or_default();
             let ts = injected.carrier.get("tracestate").cloned().unwrap_or_default();
             let ts_values: Vec<&str> = if ts.is_empty() { Vec::new() } else { vec![ts.as_str()] };
@@ -337,8 +372,9 @@ impl Replay<'_> {
             if fields[1] != real.trace_id {
                 return Err(wrong("inject/trace-id", format!("trace-id {}", real.trace_id), format!("trace-id {}", fields[1])));
             }
-            if fields[2] != real.span_id {
-                return Err(wrong("inject/parent-id", format!("parent-id {} (the caller's span)", real.span_id), format!("parent-id {}", fields[2])));
+            if fields[2] != sender {
+                let whose = if sender == real.span_id { "the caller's span" } else { "the client span under the caller's span" };
+                return Err(wrong("inject/parent-id", format!("parent-id {sender} ({whose})"), format!("parent-id {}", fields[2])));
             }
             if parsed.sampled() != x.sampled {
                 return Err(wrong("inject/sampled", format!("sampled={}", x.sampled), format!("flags {:02x}", parsed.flags)));
@@ -387,6 +423,13 @@ impl Replay<'_> {
             Failure::Mismatch(m)
         };
         let ext = self.sdk.extract(&sdk::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
+        if let Some(status) = &ext.refused {
+            let code = status.split(' ').nth(1).unwrap_or("no-status");
+            return Err(with_carrier(mismatch(format!("http/refused/{code}"), "the callee's service gets the request", format!("the HTTP server answered {status:?}"))));
+        }
+        // The remote parent as the model names it: a client span stands for
+        // the span it was made under.
+        let remote_parent = self.hops.get(&ext.span_id).cloned().unwrap_or_else(|| ext.span_id.clone());
         let r = self.sdk.start_span(&StartSpan { service: service.clone(), name: format!("span{handle}"), parent: Some(ext.context.clone()) })?;
         let reference = carrier.reference();
         let model_continues = x.parent != 0;
@@ -410,7 +453,7 @@ impl Replay<'_> {
                 };
                 return Err(with_carrier(mismatch("traceparent/differs/trace-id", expected, format!("trace {}", r.trace_id))));
             }
-            if want_pid.as_deref() != Some(ext.span_id.as_str()) {
+            if want_pid.as_deref() != Some(remote_parent.as_str()) {
                 return Err(with_carrier(mismatch(
                     "traceparent/differs/parent-id",
                     format!("remote parent {} (the model's span id {})", want_pid.unwrap_or_else(|| "unknown to the replay".into()), x.parent),
@@ -450,7 +493,8 @@ impl Replay<'_> {
             (true, None) => Err(mismatch("export/missing", format!("span {} exported", real.span_id), "the SDK did not export it").into()),
             (true, Some(rec)) => {
                 let want = if x.parent == 0 { Some(String::new()) } else { self.sids.real(x.parent).map(str::to_owned) };
-                if want.as_deref() != Some(rec.parent_span_id.as_str()) {
+                let parent = self.hops.get(&rec.parent_span_id).unwrap_or(&rec.parent_span_id);
+                if want.as_deref() != Some(parent.as_str()) {
                     return Err(mismatch(
                         "export/parent-id",
                         format!("parent {:?}", want.unwrap_or_default()),

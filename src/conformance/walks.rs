@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use super::corpus::{Expected, Layer};
 use super::trace_context::replay;
 use super::{Report, Verdict};
 use crate::error::Result;
@@ -110,6 +111,9 @@ pub struct Case {
 pub struct Finding {
     pub sut: String,
     pub class: String,
+    /// Where it lives: over HTTP, `propagator` when the minimal walk shows
+    /// the same class through the SDK's propagator API too.
+    pub layer: Layer,
     pub expected: bool,
     /// How many cases showed this (sut, class).
     pub cases: usize,
@@ -171,7 +175,7 @@ pub fn run(
     cases: usize,
     seed: u64,
     max_len: usize,
-    expected: &dyn Fn(&str, &str) -> bool,
+    expected: Expected,
 ) -> Result<Outcome> {
     let strategy = strategy(max_len);
     // Each case draws from its own seed, so a case can be regenerated alone,
@@ -194,9 +198,18 @@ pub fn run(
                     None => {
                         let class = class.to_string();
                         let (minimal, path, report) = shrink(model, &mut tree_for(index), subject, &class)?;
+                        let layer = match subject.sdk.api() {
+                            Some(api) => {
+                                api.reset()?;
+                                let through_api = replay(model, &path, api, &subject.name, None, minimal.variant as usize)?;
+                                if class_of(&through_api) == Some(class.as_str()) { Layer::Propagator } else { Layer::Http }
+                            }
+                            None => Layer::Propagator,
+                        };
                         outcome.findings.push(Finding {
                             sut: subject.name.clone(),
-                            expected: expected(&subject.name, &class),
+                            expected: expected(&subject.name, &class, layer),
+                            layer,
                             class,
                             cases: 1,
                             minimal,
@@ -228,7 +241,7 @@ pub fn render_junit(
     outcome: &Outcome,
     subjects: &[(String, String)],
     written: &[crate::trace::Written],
-    expected: &dyn Fn(&str, &str) -> bool,
+    expected: Expected,
 ) -> String {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     let mut report = Report::new("tracewright conform");
@@ -237,8 +250,11 @@ pub fn render_junit(
         for c in &outcome.cases {
             let Some((_, verdict)) = c.verdicts.iter().find(|(s, _)| s == sut) else { continue };
             let mut out = None;
+            let layer_of = |class: &str| {
+                outcome.findings.iter().find(|f| f.sut == *sut && f.class == class).map_or(Layer::Propagator, |f| f.layer)
+            };
             let status = match verdict {
-                Verdict::Diverged(d) if !expected(sut, &d.class) => {
+                Verdict::Diverged(d) if !expected(sut, &d.class, layer_of(&d.class)) => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(format!("new divergence: {}", d.class));
                     let trace = outcome

@@ -103,6 +103,29 @@ named!(
         BadFlags = "BadFlags",
         /// The traceparent header sent twice.
         Duplicated = "Duplicated",
+        /// B3: a trace id that is neither 16 nor 32 lower-case hex digits.
+        B3BadTraceId = "B3BadTraceId",
+        /// B3: a span id that is not 16 lower-case hex digits, or all zero.
+        B3BadSpanId = "B3BadSpanId",
+    }
+);
+
+impl Class {
+    /// Whether the class damages B3 headers (otherwise the traceparent).
+    pub fn is_b3(self) -> bool {
+        matches!(self, Class::B3BadTraceId | Class::B3BadSpanId)
+    }
+}
+
+named!(
+    /// The B3 form a service writes (`B3Format(s)` in the spec).
+    B3Format {
+        /// The service writes no B3 headers.
+        None = "none",
+        /// One `b3` header (`b3: {trace}-{span}-{sampled}`).
+        Single = "single",
+        /// `X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled` (or `X-B3-Flags`).
+        Multi = "multi",
     }
 );
 
@@ -132,17 +155,40 @@ impl Tp {
     }
 }
 
+/// A request's headers: the traceparent (`tp`) and the B3 headers (`b3`),
+/// each valid, missing or damaged by a class, and what they carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Header {
     pub tp: Tp,
+    pub b3: Tp,
+    /// The B3 form written.
+    pub fmt: B3Format,
     pub tid: Id,
     pub pid: Id,
     pub sampled: bool,
     /// Whether a tracestate entry travels with the header.
     pub ts: bool,
+    /// The B3 debug flag `d` sent in place of sampled (fault `B3Debug`).
+    pub dbg: bool,
+    /// The B3 trace id sent as 64 bits (fault `B3TraceId64`).
+    pub w64: bool,
 }
 
-const NO_HEADER: Header = Header { tp: Tp::Missing, tid: 0, pid: 0, sampled: false, ts: false };
+const NO_HEADER: Header = Header {
+    tp: Tp::Missing,
+    b3: Tp::Missing,
+    fmt: B3Format::None,
+    tid: 0,
+    pid: 0,
+    sampled: false,
+    ts: false,
+    dbg: false,
+    w64: false,
+};
+
+/// A trace id that crossed a B3 hop as 64 bits and was widened on the right
+/// is another id: the model writes it as the id plus this (`PadOffset`).
+pub const PAD_OFFSET: Id = 128;
 
 named!(SpanSt {
     Open = "open",
@@ -227,8 +273,13 @@ impl Hash for Msg {
             self.hdr.tid,
             self.hdr.pid,
             self.st as u8,
-            u8::from(self.hdr.sampled) | u8::from(self.hdr.ts) << 1 | u8::from(self.redelivered) << 2,
-            0,
+            u8::from(self.hdr.sampled)
+                | u8::from(self.hdr.ts) << 1
+                | u8::from(self.redelivered) << 2
+                | u8::from(self.hdr.dbg) << 3
+                | u8::from(self.hdr.w64) << 4
+                | (self.hdr.fmt as u8) << 5,
+            self.hdr.b3.code(),
         ]));
     }
 }
@@ -274,7 +325,7 @@ pub enum Action {
     Crash,
 }
 
-pub const FAULTS: [&str; 7] = [
+pub const FAULTS: [&str; 9] = [
     "CorruptHeader",
     "DropHeader",
     "ExporterDrop",
@@ -282,6 +333,8 @@ pub const FAULTS: [&str; 7] = [
     "DuplicateDelivery",
     "ExportRetry",
     "LostRequest",
+    "B3TraceId64",
+    "B3Debug",
 ];
 pub const BUGS: [&str; 6] = [
     "NoInjection",
@@ -312,6 +365,17 @@ pub struct TraceContext {
     failing: Vec<bool>,
     /// Per service, whether it exports to collector B (`CollectorB`).
     to_b: Vec<bool>,
+    /// Per service, its propagator: B3 single only (`B3Single`), B3 multi
+    /// only (`B3Multi`), B3 multi and W3C (`Composite`); else W3C only.
+    b3_single: Vec<bool>,
+    b3_multi: Vec<bool>,
+    composite: Vec<bool>,
+    /// Per service, whether its B3 extractor widens a 64-bit trace id on the
+    /// right (`PadRight`).
+    pad_right: Vec<bool>,
+    /// Per service, whether its B3 extractor maps the debug flag to
+    /// unsampled (`DebugUnsampled`).
+    debug_unsampled: Vec<bool>,
 }
 
 impl TraceContext {
@@ -375,6 +439,32 @@ impl TraceContext {
         }
     }
 
+    /// Service `svc` writes and reads the W3C headers (`SpeaksW3C(s)`).
+    pub fn speaks_w3c(&self, svc: Svc) -> bool {
+        !(self.b3_single[svc as usize] || self.b3_multi[svc as usize])
+    }
+
+    /// Service `svc` writes and reads B3 headers (`SpeaksB3(s)`).
+    pub fn speaks_b3(&self, svc: Svc) -> bool {
+        self.b3_single[svc as usize] || self.b3_multi[svc as usize] || self.composite[svc as usize]
+    }
+
+    /// The B3 form service `svc` writes (`B3Format(s)`).
+    pub fn b3_format(&self, svc: Svc) -> B3Format {
+        if self.b3_single[svc as usize] {
+            B3Format::Single
+        } else if self.speaks_b3(svc) {
+            B3Format::Multi
+        } else {
+            B3Format::None
+        }
+    }
+
+    /// Whether some service speaks B3 (the config is a mixed mesh).
+    pub fn uses_b3(&self) -> bool {
+        (0..self.services.len() as Svc).any(|s| self.speaks_b3(s))
+    }
+
     pub fn hop(&self, h: u8) -> &Hop {
         &self.hops[h as usize - 1]
     }
@@ -430,12 +520,22 @@ impl TraceContext {
         if outcome == Tp::Missing {
             return NO_HEADER;
         }
+        let svc = span.svc;
+        let (w3c, b3) = (self.speaks_w3c(svc), self.speaks_b3(svc));
+        let damaged = |by_b3: bool| match outcome {
+            Tp::Corrupt(c) if c.is_b3() == by_b3 => outcome,
+            _ => Tp::Valid,
+        };
         Header {
-            tp: outcome,
+            tp: if w3c { damaged(false) } else { Tp::Missing },
+            b3: if b3 { damaged(true) } else { Tp::Missing },
+            fmt: self.b3_format(svc),
             tid: if outcome == Tp::Corrupt(Class::ZeroTraceId) { 0 } else { span.tid },
             pid: if outcome == Tp::Corrupt(Class::ZeroParentId) { 0 } else { self.injected_id(span) },
             sampled: span.sampled,
-            ts: span.ts,
+            ts: span.ts && w3c,
+            dbg: b3 && self.fault("B3Debug") && span.sampled,
+            w64: b3 && self.fault("B3TraceId64"),
         }
     }
 
@@ -447,7 +547,15 @@ impl TraceContext {
         let mut out = vec![Tp::Valid];
         if self.hop(h).kind == HopKind::Gateway {
             if self.fault("CorruptHeader") {
-                out.extend(self.corrupt_classes.iter().map(|&c| Tp::Corrupt(c)));
+                // `ClassesOf(caller)`: the classes that can damage what it writes.
+                let caller = self.hop(h).caller;
+                let (w3c, b3) = (self.speaks_w3c(caller), self.speaks_b3(caller));
+                out.extend(
+                    self.corrupt_classes
+                        .iter()
+                        .filter(|c| if c.is_b3() { b3 } else { w3c })
+                        .map(|&c| Tp::Corrupt(c)),
+                );
             }
             if self.fault("DropHeader") {
                 out.push(Tp::Missing);
@@ -456,12 +564,30 @@ impl TraceContext {
         out
     }
 
-    fn accepts(&self, hdr: &Header) -> bool {
-        match hdr.tp {
-            Tp::Valid => true,
-            Tp::Missing => false,
-            Tp::Corrupt(_) => self.bug("AcceptInvalid"),
-        }
+    /// `ViaW3C(s, hdr)`: service `svc` takes the context from the traceparent.
+    fn via_w3c(&self, svc: Svc, hdr: &Header) -> bool {
+        self.speaks_w3c(svc)
+            && match hdr.tp {
+                Tp::Valid => true,
+                Tp::Missing => false,
+                Tp::Corrupt(_) => self.bug("AcceptInvalid"),
+            }
+    }
+
+    /// `ViaB3(s, hdr)`: service `svc` takes the context from the B3 headers
+    /// (its composite extracts B3 first, then W3C, which wins when valid).
+    fn via_b3(&self, svc: Svc, hdr: &Header) -> bool {
+        self.speaks_b3(svc) && hdr.b3 == Tp::Valid && !self.via_w3c(svc, hdr)
+    }
+
+    /// `Accepts(s, hdr)`: the callee continues the trace of this header.
+    fn accepts(&self, svc: Svc, hdr: &Header) -> bool {
+        self.via_w3c(svc, hdr) || self.via_b3(svc, hdr)
+    }
+
+    /// `Readable(s, hdr)`: a valid header in a format service `svc` reads.
+    pub fn readable(&self, svc: Svc, hdr: &Header) -> bool {
+        (self.speaks_w3c(svc) && hdr.tp == Tp::Valid) || (self.speaks_b3(svc) && hdr.b3 == Tp::Valid)
     }
 
     fn server_span(&self, s: &State, m: Id) -> Span {
@@ -469,19 +595,24 @@ impl TraceContext {
         let svc = self.hop(msg.hop).callee;
         let hdr = msg.hdr;
         let fresh = self.new_id(s, svc);
-        let accepts = self.accepts(&hdr);
-        let tid = if accepts && !self.bug("NewTraceIdPerHop") { hdr.tid } else { fresh };
+        let accepts = self.accepts(svc, &hdr);
+        let b3 = self.via_b3(svc, &hdr);
+        let tid = if accepts && !self.bug("NewTraceIdPerHop") {
+            if b3 && hdr.w64 && self.pad_right[svc as usize] { hdr.tid + PAD_OFFSET } else { hdr.tid }
+        } else {
+            fresh
+        };
         Span {
             svc,
             tid,
             sid: fresh,
             parent: if accepts { hdr.pid } else { 0 },
             sampled: if accepts && !self.bug("NonParentBasedSampling") {
-                hdr.sampled
+                hdr.sampled && !(b3 && hdr.dbg && self.debug_unsampled[svc as usize])
             } else {
                 self.root_sample(svc, tid)
             },
-            ts: accepts && hdr.ts,
+            ts: self.via_w3c(svc, &hdr) && hdr.ts,
             via: m,
             st: SpanSt::Open,
             in_collector: 0,
@@ -585,17 +716,21 @@ impl TraceContext {
     }
 
     fn describe_header(&self, h: &Header) -> String {
-        match h.tp {
-            Tp::Missing => "no traceparent".to_string(),
-            tp => format!(
-                "traceparent {} trace={} parent={} sampled={}{}",
-                tp.name(),
-                h.tid,
-                h.pid,
-                h.sampled,
-                if h.ts { " +tracestate" } else { "" }
-            ),
-        }
+        let sent = match (h.tp, h.b3) {
+            (Tp::Missing, Tp::Missing) => return "no traceparent".to_string(),
+            (tp, Tp::Missing) => format!("traceparent {}", tp.name()),
+            (Tp::Missing, b3) => format!("B3 {} {}", h.fmt.name(), b3.name()),
+            (tp, b3) => format!("traceparent {} and B3 {} {}", tp.name(), h.fmt.name(), b3.name()),
+        };
+        format!(
+            "{sent} trace={}{} parent={} sampled={}{}{}",
+            h.tid,
+            if h.w64 { " (as 64 bits)" } else { "" },
+            h.pid,
+            h.sampled,
+            if h.dbg { " (as debug)" } else { "" },
+            if h.ts { " +tracestate" } else { "" }
+        )
     }
 }
 
@@ -741,6 +876,20 @@ impl TraceContext {
         }
         let failing = member_flags("ErrorServices")?;
         let to_b = member_flags("CollectorB")?;
+        let b3_single = member_flags("B3Single")?;
+        let b3_multi = member_flags("B3Multi")?;
+        let composite = member_flags("Composite")?;
+        for (a, b, x, y) in [
+            ("B3Single", "B3Multi", &b3_single, &b3_multi),
+            ("B3Single", "Composite", &b3_single, &composite),
+            ("B3Multi", "Composite", &b3_multi, &composite),
+        ] {
+            if let Some(s) = (0..services.len()).find(|&s| x[s] && y[s]) {
+                return Err(bad(b, format!("`{}` is in both {a} and {b}: a service has one propagator", services[s])));
+            }
+        }
+        let pad_right = member_flags("PadRight")?;
+        let debug_unsampled = member_flags("DebugUnsampled")?;
         Ok(TraceContext {
             root: index(&root_name).expect("Root is a service"),
             services,
@@ -756,6 +905,11 @@ impl TraceContext {
             tail_sampling,
             failing,
             to_b,
+            b3_single,
+            b3_multi,
+            composite,
+            pad_right,
+            debug_unsampled,
         })
     }
 }
@@ -1002,7 +1156,7 @@ impl TraceContext {
     pub fn RestartOnInvalidHeader(&self, s: &State) -> Verdict {
         all(s.handles(), |i| {
             let x = s.span(i);
-            if x.via == 0 || s.msg(x.via).hdr.tp == Tp::Valid {
+            if x.via == 0 || self.readable(x.svc, &s.msg(x.via).hdr) {
                 return Ok(());
             }
             let hdr = s.msg(x.via).hdr;
@@ -1122,10 +1276,14 @@ impl TraceContext {
 #[serde(deny_unknown_fields)]
 struct ItfHeader {
     tp: String,
+    b3: String,
+    fmt: String,
     tid: Id,
     pid: Id,
     sampled: bool,
     ts: bool,
+    dbg: bool,
+    w64: bool,
 }
 
 #[derive(Deserialize)]
@@ -1160,13 +1318,17 @@ struct ItfState {
 }
 
 impl TraceContext {
-    fn encode_header(h: &Header) -> Json {
+    fn encode_header(&self, h: &Header) -> Json {
         let mut o = Map::new();
         o.insert("tp".into(), Json::from(h.tp.name()));
+        o.insert("b3".into(), Json::from(h.b3.name()));
+        o.insert("fmt".into(), Json::from(h.fmt.name()));
         o.insert("tid".into(), itf::int(h.tid));
         o.insert("pid".into(), itf::int(h.pid));
         o.insert("sampled".into(), Json::Bool(h.sampled));
         o.insert("ts".into(), Json::Bool(h.ts));
+        o.insert("dbg".into(), Json::Bool(h.dbg));
+        o.insert("w64".into(), Json::Bool(h.w64));
         Json::Object(o)
     }
 
@@ -1180,7 +1342,9 @@ impl TraceContext {
         };
         let header = |h: ItfHeader| -> std::result::Result<Header, String> {
             let tp = Tp::parse(&h.tp).ok_or_else(|| format!("unknown header kind `{}`", h.tp))?;
-            Ok(Header { tp, tid: h.tid, pid: h.pid, sampled: h.sampled, ts: h.ts })
+            let b3 = Tp::parse(&h.b3).ok_or_else(|| format!("unknown B3 header kind `{}`", h.b3))?;
+            let fmt = B3Format::parse(&h.fmt).ok_or_else(|| format!("unknown B3 format `{}`", h.fmt))?;
+            Ok(Header { tp, b3, fmt, tid: h.tid, pid: h.pid, sampled: h.sampled, ts: h.ts, dbg: h.dbg, w64: h.w64 })
         };
         let span_st = |n: &str| {
             SpanSt::parse(n).ok_or_else(|| format!("unknown span status `{n}`"))
@@ -1242,6 +1406,11 @@ impl SpecModel for TraceContext {
         "TailSampling",
         "ErrorServices",
         "CollectorB",
+        "B3Single",
+        "B3Multi",
+        "Composite",
+        "PadRight",
+        "DebugUnsampled",
     ];
 
     fn from_constants(constants: &Constants) -> Result<Self> {
@@ -1343,7 +1512,7 @@ impl SpecModel for TraceContext {
                 let mut o = Map::new();
                 o.insert("hop".into(), itf::int(m.hop));
                 o.insert("from".into(), itf::int(m.from));
-                o.insert("hdr".into(), Self::encode_header(&m.hdr));
+                o.insert("hdr".into(), self.encode_header(&m.hdr));
                 o.insert("st".into(), Json::from(m.st.name()));
                 o.insert("redelivered".into(), Json::Bool(m.redelivered));
                 Json::Object(o)

@@ -141,7 +141,7 @@ mod model_actions_judges {
     #[test]
     fn the_oracle_passes_the_real_sdk_and_catches_one_exporting_twice() {
         let configs = Configs::load(&repo().join("specs")).unwrap();
-        let data = seed("TraceContext.fault_ExportRetry.NoDuplicateSpans.a1ebbbea");
+        let data = seed("TraceContext.fault_ExportRetry.NoDuplicateSpans.5345ee7a");
         let none = |_: &str| false;
         let real = run(&configs, &mut RustSdk::new(), &data, &none).unwrap();
         assert!(matches!(real, Outcome::Agrees), "{real:?}");
@@ -169,7 +169,7 @@ mod model_actions_judges {
     #[test]
     fn a_seeded_bug_config_runs_unjudged() {
         let configs = Configs::load(&repo().join("specs")).unwrap();
-        let data = seed("TraceContext.bug_NoInjection.TraceIdPreserved.e1b27964");
+        let data = seed("TraceContext.bug_NoInjection.TraceIdPreserved.f6f21fd3");
         let outcome = run(&configs, &mut RustSdk::new(), &data, &|_: &str| false).unwrap();
         assert!(matches!(outcome, Outcome::Ran), "{outcome:?}");
         // Ratio sampling: the model's parity rule and the SDK's random id
@@ -183,4 +183,9 @@ mod model_actions_judges {
         assert!(matches!(run(&configs, &mut RustSdk::new(), b"", &|_: &str| false).unwrap(), Outcome::Skipped));
         assert!(matches!(run(&configs, &mut RustSdk::new(), b"\x03nope\x00", &|_: &str| false).unwrap(), Outcome::Skipped));
     }
+}
+
+#[test]
+fn b3_seeds_and_regressions_do_not_panic() {
+    replay("b3", tracewright::fuzzing::b3);
 }

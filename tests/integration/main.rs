@@ -1,12 +1,14 @@
 //! tracewright's integration tests: one binary, one module per topic.
 
 mod architecture;
+mod b3;
 mod checker;
 mod cli;
 mod corpus;
 mod differential;
 mod drivers;
 mod fuzz_regressions;
+mod http;
 mod hostile;
 mod pinned;
 mod pipeline;

@@ -16,6 +16,7 @@ use crate::{all_configs, repo};
 /// (module, config label, distinct, generated, depth, violated properties)
 const PINNED: &[(&str, &str, u64, u64, u64, &[&str])] = &[
     ("TraceContext", "default", 615, 1767, 21, &[]),
+    ("TraceContext", "b3_CompositeMesh", 128, 280, 17, &[]),
     ("TraceContext", "bug_AcceptInvalid", 1221, 3525, 21, &["RestartOnInvalidHeader"]),
     ("TraceContext", "bug_IdCollision", 615, 1767, 21, &["UniqueSpanId"]),
     ("TraceContext", "bug_NewTraceIdPerHop", 615, 1767, 21, &["ParentChildCorrect", "TraceIdPreserved", "NoOrphanSpans"]),
@@ -26,6 +27,9 @@ const PINNED: &[(&str, &str, u64, u64, u64, &[&str])] = &[
     ("TraceContext", "collector_TailSampling", 133, 359, 21, &[]),
     ("TraceContext", "collector_TailSamplingSplit", 133, 359, 21, &["NoLostSpans", "NoOrphanSpans"]),
     ("TraceContext", "concurrent", 39832, 133770, 24, &[]),
+    ("TraceContext", "fault_B3Debug", 48, 81, 16, &["SamplingConsistent"]),
+    ("TraceContext", "fault_B3IntoW3C", 128, 280, 17, &["TraceIdPreserved"]),
+    ("TraceContext", "fault_B3TraceId64", 128, 280, 17, &["ParentChildCorrect", "TraceIdPreserved", "NoOrphanSpans"]),
     ("TraceContext", "fault_CollectorCrash", 2058, 6310, 22, &["NoLostSpans", "NoOrphanSpans"]),
     ("TraceContext", "fault_CorruptHeader", 1827, 5283, 21, &["TraceIdPreserved"]),
     ("TraceContext", "fault_DropHeader", 1221, 3525, 21, &["TraceIdPreserved"]),

@@ -24,8 +24,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{
-    Envelope, Extract, Extracted, FinishedSpan, Hello, Inject, Injected, PROTOCOL, Request, Sdk,
-    SdkKind, ServiceConfig, SpansResponse, StartSpan, StartedSpan,
+    Envelope, Extract, Extracted, FinishedSpan, Hello, HttpCall, HttpCalled, HttpServe,
+    HttpServing, Inject, Injected, PROTOCOL, Request, Sdk, SdkKind, ServiceConfig, SpansResponse,
+    StartSpan, StartedSpan,
 };
 use crate::error::{Error, Result};
 
@@ -38,6 +39,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const STDERR_LINES: usize = 12;
 
 const INSTALL_HINT: &str = "run `bash ci/install-drivers.sh` from the repository root";
+
+/// The Java driver has its own install script (a Maven build).
+const JAVA_INSTALL_HINT: &str = "run `bash ci/install-java.sh` from the repository root";
+
+fn install_hint(kind: SdkKind) -> &'static str {
+    match kind {
+        SdkKind::Java => JAVA_INSTALL_HINT,
+        _ => INSTALL_HINT,
+    }
+}
 
 /// How to start a driver: a program, its arguments and its working directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +69,9 @@ impl fmt::Display for DriverCommand {
     }
 }
 
-/// Where `ci/install-drivers.sh` puts each driver, relative to the repository
-/// root, and the file whose presence says it is installed.
+/// Where `ci/install-drivers.sh` (`ci/install-java.sh` for Java) puts each
+/// driver, relative to the repository root, and the file whose presence says
+/// it is installed.
 fn driver_command(kind: SdkKind, repo_root: &Path) -> Option<(DriverCommand, PathBuf)> {
     let dir = repo_root.to_path_buf();
     let (program, args, marker) = match kind {
@@ -76,6 +88,10 @@ fn driver_command(kind: SdkKind, repo_root: &Path) -> Option<(DriverCommand, Pat
         SdkKind::Go => {
             let binary = repo_root.join("target/drivers/go-driver");
             (binary.clone(), Vec::new(), binary)
+        }
+        SdkKind::Java => {
+            let jar = repo_root.join("target/drivers/java-driver.jar");
+            (PathBuf::from("java"), vec!["-jar".into(), jar.clone().into()], jar)
         }
     };
     Some((DriverCommand { program, args, dir }, marker))
@@ -103,7 +119,7 @@ pub fn installed(kind: SdkKind, repo_root: &Path) -> Result<()> {
         Err(Error::Sut {
             sut: format!("{kind} driver"),
             headline: format!("not installed ({} is missing)", marker.display()),
-            hint: Some(INSTALL_HINT.into()),
+            hint: Some(install_hint(kind).into()),
         })
     }
 }
@@ -121,9 +137,10 @@ pub fn launch(kind: SdkKind, repo_root: &Path) -> Result<DriverProcess> {
         Ok(_) => Ok(driver),
         Err(Error::Sut { sut, headline, hint }) => {
             // A driver that cannot even say hello is most often a broken install.
+            let install = install_hint(kind);
             let hint = match hint {
-                Some(hint) => format!("{INSTALL_HINT} if the driver is broken; {hint}"),
-                None => INSTALL_HINT.to_string(),
+                Some(hint) => format!("{install} if the driver is broken; {hint}"),
+                None => install.to_string(),
             };
             Err(Error::Sut { sut, headline, hint: Some(hint) })
         }
@@ -438,6 +455,14 @@ impl Sdk for DriverProcess {
                 }
             }
         }
+    }
+
+    fn http_serve(&mut self, request: &HttpServe) -> Result<HttpServing> {
+        self.call(Request::HttpServe(request.clone()))
+    }
+
+    fn http_call(&mut self, request: &HttpCall) -> Result<HttpCalled> {
+        self.call(Request::HttpCall(request.clone()))
     }
 
     fn raw(&mut self, line: &str) -> Result<Value> {

@@ -3,12 +3,14 @@
 //! Every SDK is reached through one interface, [`Sdk`], whose methods are the
 //! ops of the SDK driver protocol (`drivers/PROTOCOL.md`) with typed requests
 //! and responses. The Rust SDK runs in-process ([`rust_sdk::RustSdk`]); the
-//! Python, JS and Go SDKs run as driver processes speaking the protocol as JSON
+//! Python, JS, Go and Java SDKs run as driver processes speaking the protocol as JSON
 //! lines over stdio ([`driver::DriverProcess`], started by [`driver::launch`]).
 //! Because both sides share these types, the same test — and later the same
 //! replay — runs unchanged against every SDK.
 
 pub mod driver;
+pub mod http;
+mod rust_http;
 pub mod rust_sdk;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 pub use driver::{DriverProcess, installed, launch};
+pub use http::{HttpSdk, Transport};
 pub use rust_sdk::RustSdk;
 
 /// The protocol version this tracewright speaks; `hello` reports the driver's.
@@ -34,10 +37,12 @@ pub enum SdkKind {
     Python,
     Js,
     Go,
+    Java,
 }
 
 impl SdkKind {
-    pub const ALL: [SdkKind; 4] = [SdkKind::Rust, SdkKind::Python, SdkKind::Js, SdkKind::Go];
+    pub const ALL: [SdkKind; 5] =
+        [SdkKind::Rust, SdkKind::Python, SdkKind::Js, SdkKind::Go, SdkKind::Java];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +50,7 @@ impl SdkKind {
             SdkKind::Python => "python",
             SdkKind::Js => "js",
             SdkKind::Go => "go",
+            SdkKind::Java => "java",
         }
     }
 }
@@ -60,7 +66,7 @@ impl FromStr for SdkKind {
 
     fn from_str(s: &str) -> Result<SdkKind> {
         SdkKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            Error::usage(format!("unknown SDK `{s}`"), Some("name one of rust, python, js, go"))
+            Error::usage(format!("unknown SDK `{s}`"), Some("name one of rust, python, js, go, java"))
         })
     }
 }
@@ -96,6 +102,30 @@ pub trait Sdk {
     /// response object, whether `ok` or not: for testing how the SDK treats
     /// malformed requests.
     fn raw(&mut self, line: &str) -> Result<Value>;
+    /// Starts an instrumented HTTP server for a service (`http_serve`).
+    fn http_serve(&mut self, request: &HttpServe) -> Result<HttpServing> {
+        let _ = request;
+        Err(no_http("http_serve"))
+    }
+    /// Makes a request with the service's instrumented HTTP client under a
+    /// span (`http_call`).
+    fn http_call(&mut self, request: &HttpCall) -> Result<HttpCalled> {
+        let _ = request;
+        Err(no_http("http_call"))
+    }
+    /// Over the HTTP transport, the same SDK through its propagator API (to
+    /// tell a divergence of the propagator from one of the HTTP stack).
+    fn api(&mut self) -> Option<&mut dyn Sdk> {
+        None
+    }
+}
+
+fn no_http(op: &str) -> Error {
+    Error::Sut {
+        sut: "SDK".into(),
+        headline: format!("has no HTTP transport (`{op}`)"),
+        hint: Some("use --transport api".into()),
+    }
 }
 
 /// A request line: the id tracewright chose and the op.
@@ -118,6 +148,8 @@ pub enum Request {
     Spans,
     Reset,
     Shutdown,
+    HttpServe(HttpServe),
+    HttpCall(HttpCall),
 }
 
 impl Request {
@@ -133,10 +165,12 @@ impl Request {
             Request::Spans => "spans",
             Request::Reset => "reset",
             Request::Shutdown => "shutdown",
+            Request::HttpServe(_) => "http_serve",
+            Request::HttpCall(_) => "http_call",
         }
     }
 
-    pub const OPS: [&'static str; 9] = [
+    pub const OPS: [&'static str; 11] = [
         "hello",
         "configure",
         "start_span",
@@ -146,6 +180,8 @@ impl Request {
         "spans",
         "reset",
         "shutdown",
+        "http_serve",
+        "http_call",
     ];
 }
 
@@ -155,6 +191,10 @@ pub struct Hello {
     pub sdk: String,
     pub sdk_version: String,
     pub language_version: String,
+    /// The HTTP stacks the driver can serve and call with (`http_serve`),
+    /// first the default; empty for a driver without the HTTP transport.
+    #[serde(default)]
+    pub http_stacks: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,6 +256,13 @@ pub struct Inject {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Injected {
     pub carrier: BTreeMap<String, String>,
+    /// Over the HTTP transport: the span the instrumented client made for
+    /// the request, whose ids the headers carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_span: Option<ClientSpan>,
+    /// Over the HTTP transport: the request head as the client wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
 }
 
 /// Incoming headers: each name maps to all of its values, since a header
@@ -265,6 +312,11 @@ pub struct Extracted {
     /// Whether the driver joined repeated header values with `,` (the SDK's
     /// getter takes one string) rather than passing them as a list.
     pub joined: bool,
+    /// Over the HTTP transport, when the server answered the request with
+    /// something else than its handler (a 400, say): that status line. The
+    /// service then never saw the request, and the context is an empty one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// One span an SDK exported.
@@ -278,6 +330,80 @@ pub struct FinishedSpan {
     pub parent_span_id: String,
     pub sampled: bool,
     pub tracestate: String,
+}
+
+/// `http_serve`: start an instrumented HTTP server for a service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpServe {
+    pub service: String,
+    /// One of the driver's `http_stacks`; absent for its default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    /// `127.0.0.1:PORT` to listen on; absent for a free port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+}
+
+/// What `http_serve` answers: where the server listens and what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpServing {
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// The server, client and instrumentation, with versions.
+    pub stack: String,
+}
+
+/// `http_call`: a GET of `url` with the service's instrumented client, under a span.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpCall {
+    pub service: String,
+    pub span: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+}
+
+/// The span an instrumented client made for one request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    /// The span it was started under: the `span` of `http_call`.
+    pub parent_span_id: String,
+    pub sampled: bool,
+}
+
+/// What `http_call` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpCalled {
+    pub status: u16,
+    pub client_span: ClientSpan,
+}
+
+/// The span an instrumented server made for one request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSpan {
+    pub trace_id: String,
+    pub span_id: String,
+    pub sampled: bool,
+    pub tracestate: String,
+}
+
+/// What an instrumented server's handler answers (the body of its
+/// response): the remote parent of its server span as a context handle,
+/// like `extract` answers, the server span, and the calls it made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Served {
+    pub context: String,
+    pub valid: bool,
+    pub remote: bool,
+    pub trace_id: String,
+    pub span_id: String,
+    pub sampled: bool,
+    pub tracestate: String,
+    pub server_span: ServerSpan,
+    #[serde(default)]
+    pub calls: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -319,6 +445,8 @@ pub fn serve_line(sdk: &mut dyn Sdk, line: &str) -> Value {
         Request::Spans => sdk.spans().map(|spans| json!({ "spans": spans })),
         Request::Reset => sdk.reset().map(|()| json!({})),
         Request::Shutdown => sdk.shutdown().map(|()| json!({})),
+        Request::HttpServe(r) => sdk.http_serve(&r).and_then(to_value),
+        Request::HttpCall(r) => sdk.http_call(&r).and_then(to_value),
     };
     match result {
         Ok(Value::Object(mut fields)) => {

@@ -36,8 +36,8 @@ use opentelemetry_sdk::trace::{
 use serde_json::Value;
 
 use super::{
-    Extract, Extracted, FinishedSpan, Hello, Inject, Injected, PROTOCOL, SamplerKind, Sdk,
-    ServiceConfig, StartSpan, StartedSpan,
+    Extract, Extracted, FinishedSpan, Hello, HttpCall, HttpCalled, HttpServe, HttpServing, Inject,
+    Injected, PROTOCOL, SamplerKind, Sdk, ServiceConfig, StartSpan, StartedSpan,
 };
 use crate::error::{Error, Result};
 
@@ -99,6 +99,8 @@ pub struct RustSdk {
     /// instead of naming some newer span.
     next_handle: u64,
     shut_down: bool,
+    /// The HTTP servers and client, once `http_serve` or `http_call` is used.
+    http: Option<super::rust_http::Http>,
 }
 
 impl Default for RustSdk {
@@ -159,6 +161,7 @@ impl RustSdk {
             contexts: HashMap::new(),
             next_handle: 1,
             shut_down: false,
+            http: None,
         }
     }
 
@@ -241,6 +244,7 @@ impl Sdk for RustSdk {
             sdk_version: SDK_VERSION.into(),
             // A compiled program cannot ask which rustc built it.
             language_version: "unknown".into(),
+            http_stacks: vec![super::rust_http::STACK.into()],
         })
     }
 
@@ -274,6 +278,10 @@ impl Sdk for RustSdk {
         }
         self.spans.clear();
         self.contexts.clear();
+        if let Some(http) = &mut self.http {
+            http.stop_servers();
+            http.inbox.take();
+        }
         self.shutdown_services();
         *self.flusher.providers.lock().unwrap_or_else(|p| p.into_inner()) =
             services.iter().map(|(name, s)| (name.clone(), s.provider.clone())).collect();
@@ -283,6 +291,9 @@ impl Sdk for RustSdk {
     }
 
     fn start_span(&mut self, request: &StartSpan) -> Result<StartedSpan> {
+        if let Some(http) = &self.http {
+            super::rust_http::take_into(&http.inbox, &mut self.contexts);
+        }
         let parent = match &request.parent {
             None => Context::new(),
             Some(handle) => self.contexts.get(handle).cloned().ok_or_else(|| {
@@ -311,7 +322,7 @@ impl Sdk for RustSdk {
         let cx = Context::new().with_remote_span_context(span.span_context().clone());
         let mut carrier = HashMap::new();
         service.propagator.inject_context(&cx, &mut carrier);
-        Ok(Injected { carrier: carrier.into_iter().collect() })
+        Ok(Injected { carrier: carrier.into_iter().collect(), client_span: None, wire: None })
     }
 
     fn extract(&mut self, request: &Extract) -> Result<Extracted> {
@@ -339,6 +350,7 @@ impl Sdk for RustSdk {
                 sampled,
                 tracestate,
                 joined: true,
+                refused: None,
             }
         } else {
             let (trace_id, span_id, _, _) = fields(&SpanContext::empty_context());
@@ -351,6 +363,7 @@ impl Sdk for RustSdk {
                 sampled: false,
                 tracestate: String::new(),
                 joined: true,
+                refused: None,
             }
         };
         Ok(extracted)
@@ -395,6 +408,9 @@ impl Sdk for RustSdk {
         self.check_running("reset")?;
         self.spans.clear();
         self.contexts.clear();
+        if let Some(http) = &self.http {
+            http.inbox.take();
+        }
         self.exporter.reset();
         Ok(())
     }
@@ -403,6 +419,7 @@ impl Sdk for RustSdk {
         self.check_running("shutdown")?;
         self.spans.clear();
         self.contexts.clear();
+        self.http = None;
         self.shutdown_services();
         self.shut_down = true;
         Ok(())
@@ -410,6 +427,30 @@ impl Sdk for RustSdk {
 
     fn raw(&mut self, line: &str) -> Result<Value> {
         Ok(super::serve_line(self, line))
+    }
+
+    fn http_serve(&mut self, request: &HttpServe) -> Result<HttpServing> {
+        let tracer = self.service("http_serve", &request.service)?.tracer.clone();
+        if self.http.is_none() {
+            self.http = Some(super::rust_http::Http::new()?);
+        }
+        let http = self.http.as_mut().expect("just set");
+        http.serve(tracer, request.stack.as_deref(), request.listen.as_deref())
+    }
+
+    fn http_call(&mut self, request: &HttpCall) -> Result<HttpCalled> {
+        let tracer = self.service("http_call", &request.service)?.tracer.clone();
+        let span = self
+            .spans
+            .get(&request.span)
+            .ok_or_else(|| refused("http_call", format!("unknown span handle: {:?}", request.span)))?;
+        let parent = Context::new().with_remote_span_context(span.span_context().clone());
+        if self.http.is_none() {
+            self.http = Some(super::rust_http::Http::new()?);
+        }
+        let http = self.http.as_ref().expect("just set");
+        let (status, client_span) = http.call(&tracer, &parent, &request.url)?;
+        Ok(HttpCalled { status, client_span })
     }
 }
 

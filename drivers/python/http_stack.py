@@ -1,0 +1,279 @@
+"""The HTTP transport of drivers/PROTOCOL.md for the Python driver.
+
+Two server stacks, each with the SDK's own instrumentation and the service's
+tracer provider:
+
+- ``asgi`` (the default): uvicorn (on h11) serving an ASGI app wrapped in
+  opentelemetry-instrumentation-asgi's OpenTelemetryMiddleware;
+- ``wsgi``: the standard library's wsgiref serving a WSGI app wrapped in
+  opentelemetry-instrumentation-wsgi's OpenTelemetryMiddleware.
+
+The client is httpx with opentelemetry-instrumentation-httpx's transport.
+The instrumentation extracts and injects with the global propagator, which
+is the SDK's TraceContextTextMapPropagator behind a thin wrapper that also
+leaves what it extracted in the context: an unsampled server span does not
+record, so its parent could not be read from the span.
+"""
+
+import contextvars
+import json
+import socket
+import threading
+from importlib.metadata import version
+
+import httpx
+import uvicorn
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as AsgiMiddleware
+from opentelemetry.instrumentation.httpx import SyncOpenTelemetryTransport
+from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as WsgiMiddleware
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+STACKS = ["asgi", "wsgi"]
+EXTRACTED = "tracewright.extracted"
+INVALID_TRACE_ID = "0" * 32
+INVALID_SPAN_ID = "0" * 16
+
+
+class ObservingPropagator(TraceContextTextMapPropagator):
+    """The SDK's W3C propagator; extract also records its result."""
+
+    def extract(self, carrier, context=None, getter=None):
+        if getter is None:
+            out = super().extract(carrier, context)
+        else:
+            out = super().extract(carrier, context, getter)
+        span_context = trace.get_current_span(out).get_span_context()
+        return otel_context.set_value(EXTRACTED, span_context, out)
+
+
+propagate.set_global_textmap(ObservingPropagator())
+
+
+def stack_description(stack):
+    client = f"httpx {version('httpx')} + opentelemetry-instrumentation-httpx {version('opentelemetry-instrumentation-httpx')}"
+    if stack == "asgi":
+        return (
+            f"uvicorn {version('uvicorn')} (h11 {version('h11')}) + "
+            f"opentelemetry-instrumentation-asgi {version('opentelemetry-instrumentation-asgi')}; {client}"
+        )
+    return f"wsgiref + opentelemetry-instrumentation-wsgi {version('opentelemetry-instrumentation-wsgi')}; {client}"
+
+
+def fields_of(span_context):
+    return {
+        "trace_id": trace.format_trace_id(span_context.trace_id),
+        "span_id": trace.format_span_id(span_context.span_id),
+        "sampled": span_context.trace_flags.sampled,
+        "tracestate": span_context.trace_state.to_header() if span_context.trace_state else "",
+    }
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class Servers:
+    """The running servers of one driver."""
+
+    def __init__(self):
+        self.stops = []
+
+    def stop(self):
+        for stop in self.stops:
+            try:
+                stop()
+            except Exception:  # a server already gone
+                pass
+        self.stops = []
+
+
+def client_for(service, seen=None):
+    """An httpx client whose transport is the instrumented one, with the
+    service's tracer provider; `seen` (a list) receives the client span."""
+
+    def hook(span, _request):
+        if seen is not None:
+            seen.append(span)
+
+    transport = SyncOpenTelemetryTransport(
+        httpx.HTTPTransport(), tracer_provider=service.provider, request_hook=hook
+    )
+    return httpx.Client(transport=transport, timeout=20.0, trust_env=False)
+
+
+class HttpOps:
+    """Mixed into the driver: the `http_serve` and `http_call` ops. The
+    driver sets `RequestError`, its class of refused requests."""
+
+    def http_servers(self):
+        if not hasattr(self, "_servers"):
+            self._servers = Servers()
+            self._lock = threading.Lock()
+        return self._servers
+
+    def stop_http(self):
+        self.http_servers().stop()
+
+    def served(self, service, body):
+        """What the handler does inside the server span: the calls, then the
+        answer (a dict)."""
+        try:
+            calls = json.loads(body) if body else []
+        except ValueError:
+            calls = []
+        results = []
+        if isinstance(calls, list):
+            with client_for(service) as client:
+                for call in calls:
+                    if not isinstance(call, dict):
+                        continue
+                    url = call.get("url")
+                    try:
+                        response = client.post(url, json=call.get("arguments"))
+                        results.append({"url": url, "status": response.status_code})
+                    except Exception as error:
+                        results.append({"url": url, "error": f"{type(error).__name__}: {error}"})
+        server_span = trace.get_current_span()
+        parent = otel_context.get_value(EXTRACTED)
+        with self._lock:
+            handle = self.new_handle("c")
+            if parent is not None and parent.is_valid:
+                self.contexts[handle] = trace.set_span_in_context(trace.NonRecordingSpan(parent), Context())
+                fields = {"valid": True, "remote": parent.is_remote, **fields_of(parent)}
+            else:
+                self.contexts[handle] = Context()
+                fields = {
+                    "valid": False,
+                    "remote": False,
+                    "trace_id": INVALID_TRACE_ID,
+                    "span_id": INVALID_SPAN_ID,
+                    "sampled": False,
+                    "tracestate": "",
+                }
+        return {"context": handle, **fields, "server_span": fields_of(server_span.get_span_context()), "calls": results}
+
+    def asgi_app(self, service):
+        async def app(scope, receive, send):
+            if scope["type"] != "http":
+                return
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            answer = json.dumps(self.served(service, body)).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": answer})
+
+        return AsgiMiddleware(app, tracer_provider=service.provider)
+
+    def wsgi_app(self, service):
+        def app(environ, start_response):
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            answer = json.dumps(self.served(service, body)).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))])
+            return [answer]
+
+        return WsgiMiddleware(app, tracer_provider=service.provider)
+
+    def op_http_serve(self, request):
+        service = self.service(request)
+        servers = self.http_servers()
+        stack = request.get("stack") or STACKS[0]
+        if stack not in STACKS:
+            raise self.RequestError(f"unknown stack {stack!r}; the Python driver has {STACKS}")
+        listen = request.get("listen") or "127.0.0.1:0"
+        if not isinstance(listen, str) or ":" not in listen:
+            raise self.RequestError("field 'listen' must be HOST:PORT")
+        host, port = listen.rsplit(":", 1)
+        if stack == "asgi":
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, int(port)))
+            sock.listen(64)
+            config = uvicorn.Config(
+                self.asgi_app(service), log_level="error", lifespan="off", http="h11", access_log=False
+            )
+            server = uvicorn.Server(config)
+            # The server's own thread, with a fresh context: no span of the
+            # driver's main thread leaks into the requests.
+            thread = threading.Thread(
+                target=contextvars.Context().run, args=(server.run,), kwargs={"sockets": [sock]}, daemon=True
+            )
+            thread.start()
+            started = threading.Event()
+            for _ in range(200):
+                if server.started:
+                    started.set()
+                    break
+                threading.Event().wait(0.01)
+            if not started.is_set():
+                raise self.RequestError("uvicorn did not start within 2 s")
+            address = sock.getsockname()
+
+            def stop(server=server, thread=thread, sock=sock):
+                server.should_exit = True
+                thread.join(timeout=5)
+                sock.close()
+
+        else:
+            server = make_server(host, int(port), self.wsgi_app(service), server_class=WSGIServer, handler_class=QuietHandler)
+            thread = threading.Thread(target=contextvars.Context().run, args=(server.serve_forever,), daemon=True)
+            thread.start()
+            address = server.server_address
+
+            def stop(server=server, thread=thread):
+                server.shutdown()
+                server.server_close()
+                thread.join(timeout=5)
+
+        servers.stops.append(stop)
+        return {"url": f"http://{address[0]}:{address[1]}/", "stack": stack_description(stack)}
+
+    def op_http_call(self, request):
+        service = self.service(request)
+        span = self.span(request)
+        url = request.get("url")
+        if not isinstance(url, str):
+            raise self.RequestError("field 'url' must be a string")
+        stack = request.get("stack")
+        if stack is not None and stack not in STACKS:
+            raise self.RequestError(f"unknown stack {stack!r}; the Python driver has {STACKS}")
+        seen = []
+        token = otel_context.attach(trace.set_span_in_context(span, Context()))
+        try:
+            with client_for(service, seen) as client:
+                response = client.get(url)
+        finally:
+            otel_context.detach(token)
+        if not seen:
+            raise self.RequestError("the instrumented client made no span")
+        client_span = seen[0]
+        sc = client_span.get_span_context()
+        # A span that does not record keeps no parent: it was started under `span`.
+        parent = getattr(client_span, "parent", None) or span.get_span_context()
+        return {
+            "status": response.status_code,
+            "client_span": {
+                "trace_id": trace.format_trace_id(sc.trace_id),
+                "span_id": trace.format_span_id(sc.span_id),
+                "parent_span_id": trace.format_span_id(parent.span_id),
+                "sampled": sc.trace_flags.sampled,
+            },
+        }
