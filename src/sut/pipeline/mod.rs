@@ -468,3 +468,41 @@ pub fn command_version(program: &Path, args: &[&str]) -> String {
         Err(_) => "version unknown".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(options: &Options) -> String {
+        collector_config(1, 2, 3, ([127, 0, 0, 1], 4).into(), options, Path::new("/q"))
+    }
+
+    #[test]
+    fn each_collector_shape_gets_its_pipeline() {
+        let memory = config(&Options::default());
+        assert!(memory.contains("processors: [memory_limiter, batch]") && !memory.contains("file_storage"), "{memory}");
+        let persistent = config(&Options { persistent_queue: true, ..Options::default() });
+        assert!(persistent.contains("processors: []"), "nothing in front of the queue: {persistent}");
+        assert!(persistent.contains("storage: file_storage") && persistent.contains("directory: /q") && persistent.contains("extensions: [file_storage]"), "{persistent}");
+        let tail = config(&Options { tail_sampling: Some(Duration::from_secs(2)), ..Options::default() });
+        assert!(tail.contains("processors: [memory_limiter, tail_sampling, batch]"), "{tail}");
+        assert!(tail.contains("decision_wait: 2000ms") && tail.contains("status_codes: [ERROR]"), "{tail}");
+    }
+
+    #[test]
+    fn rotel_lacks_the_persistent_queue_and_tail_sampling_only() {
+        assert_eq!(rotel_lacks(&Options::default()), None);
+        assert!(rotel_lacks(&Options { persistent_queue: true, ..Options::default() }).unwrap().starts_with("persistent sending queue"));
+        assert!(rotel_lacks(&Options { tail_sampling: Some(Duration::from_secs(1)), ..Options::default() }).unwrap().starts_with("tail-sampling processor"));
+    }
+
+    #[test]
+    fn prometheus_samples_are_summed_by_name_over_labels() {
+        let text = "# HELP x\n# TYPE x counter\nx{a=\"1\"} 2\nx{a=\"2\"} 3.5\ny 7\nbroken\n\nz{l=\"a b\"} 1\n";
+        let sums = prometheus_sums(text);
+        assert_eq!(sums.get("x"), Some(&5.5));
+        assert_eq!(sums.get("y"), Some(&7.0));
+        assert_eq!(sums.get("z"), Some(&1.0));
+        assert_eq!(sums.len(), 3, "{sums:?}");
+    }
+}
