@@ -40,6 +40,7 @@ fn kind_name(kind: &CheckKind<TlaModel>) -> &'static str {
         CheckKind::Invariant(_) => "invariant",
         CheckKind::Eventually(..) => "eventually",
         CheckKind::Deadlock => "deadlock",
+        CheckKind::Temporal(..) => "temporal",
     }
 }
 
@@ -282,6 +283,9 @@ impl Registered for Interpreted {
                         None => ReplayVerdict::Reproduced(judge(m, last).err().unwrap_or_else(|| Violation::new(doc.headline.clone()))),
                     },
                     CheckKind::Deadlock => ReplayVerdict::Conforms("a deadlock trace is replayed by its kind".into()),
+                    CheckKind::Temporal(..) => {
+                        ReplayVerdict::Conforms("a temporal property's lasso is replayed step by step; the property is judged by check".into())
+                    }
                 }
             }
         };
