@@ -18,6 +18,7 @@ fuzz_seconds=${FUZZ_SECONDS:-15}
 
 echo "== SDK drivers"
 bash ci/install-drivers.sh
+bash ci/install-java.sh
 bash ci/install-temporal.sh
 bash ci/install-pipeline.sh
 

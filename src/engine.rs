@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::checker::{CheckKind, Checked, Checker, Options, Status, StopReason};
+use crate::checker::{CheckKind, Checked, Checker, Options, Outcome, Status, StopReason};
 use crate::error::{Diagnostic, Error, ExitCode, Location, Result};
-use crate::model::{Behaviour, Fairness, PropertyKind, SpecModel, Violation};
+use crate::model::{Behaviour, Explorable, Fairness, PropertyKind, SpecModel, Violation};
 use crate::spec::cfg::{Cfg, DEADLOCK};
 use crate::spec::value::Value;
 use crate::spec::{Constant, Constants, Loaded};
@@ -136,15 +136,6 @@ struct PreparedRun<M: SpecModel> {
     model: M,
     checks: Vec<Checked<M>>,
     expected: Vec<bool>,
-}
-
-fn kind_name<M: SpecModel>(kind: &CheckKind<M>) -> &'static str {
-    match kind {
-        CheckKind::Invariant(_) => "invariant",
-        CheckKind::Eventually(..) => "eventually",
-        CheckKind::Deadlock => "deadlock",
-        CheckKind::Temporal(..) => "temporal",
-    }
 }
 
 /// The fairness of the behaviour spec the config names.
@@ -476,7 +467,7 @@ fn replay_steps<M: SpecModel>(
     Ok(path)
 }
 
-fn display_path(p: &Path) -> String {
+pub(crate) fn display_path(p: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let shown = cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
     shown.to_string_lossy().replace('\\', "/")
@@ -490,51 +481,72 @@ impl<M: SpecModel> Prepared for PreparedRun<M> {
     fn run(&self, options: Options, out: Option<&Path>) -> Result<RunReport> {
         let threads = options.threads.max(1);
         let outcome = Checker::new(&self.model, &self.checks, options).run();
-        let collision_probability = outcome.collision_probability();
-        let files = &self.loaded.files;
-        let mut properties = Vec::new();
-        for ((check, prop), expected) in self.checks.iter().zip(outcome.properties).zip(&self.expected) {
-            let mut report = PropertyReport {
-                name: prop.name.clone(),
-                kind: kind_name(&check.kind),
-                expect_violation: *expected,
-                result: PropertyStatus::Unknown,
-                violation: None,
-                doc: None,
-                trace: None,
-                steps: None,
-            };
-            match prop.status {
-                Status::Holds => report.result = PropertyStatus::Holds,
-                Status::Unknown => {}
-                Status::Violated(cx) => {
-                    report.result = PropertyStatus::Violated;
-                    report.steps = Some(cx.path.len() - 1);
-                    let doc = trace_doc(&self.model, &self.loaded, &prop.name, report.kind, &cx.violation, cx.loop_index, &cx.path);
-                    if let Some(dir) = out {
-                        report.trace = Some(doc.write_into(dir)?);
-                    }
-                    report.doc = Some(doc);
-                    report.violation = Some(cx.violation);
-                }
-            }
-            properties.push(report);
-        }
-        Ok(RunReport {
-            spec: M::MODULE.to_string(),
-            config: files.cfg.clone(),
-            config_label: files.config_label(),
-            distinct: outcome.distinct,
-            generated: outcome.generated,
-            depth: outcome.depth,
-            elapsed: outcome.elapsed,
-            threads,
-            collision_probability,
-            stopped: outcome.stopped,
-            store_bytes: outcome.store_bytes,
-            properties,
-        })
+        let expected = |i: usize, _: &Checked<M>| self.expected[i];
+        let trace = |name: &str, kind: &str, violation: &Violation, loop_index: Option<usize>, path: &[(Option<M::Action>, M::State)]| {
+            trace_doc(&self.model, &self.loaded, name, kind, violation, loop_index, path)
+        };
+        run_report(&self.checks, outcome, expected, trace, M::MODULE.to_string(), &self.loaded.files, threads, out)
     }
+}
+
+/// A checker run as `check` reports it, the same for every engine: one
+/// report per property, each counterexample rendered by `trace` and written
+/// into `out` when given. `expected` says whether the config expects the
+/// i-th property to be violated.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_report<M: Explorable>(
+    checks: &[Checked<M>],
+    outcome: Outcome<M>,
+    expected: impl Fn(usize, &Checked<M>) -> bool,
+    trace: impl Fn(&str, &'static str, &Violation, Option<usize>, &[(Option<M::Action>, M::State)]) -> TraceDoc,
+    spec: String,
+    files: &crate::spec::SpecFiles,
+    threads: usize,
+    out: Option<&Path>,
+) -> Result<RunReport> {
+    let collision_probability = outcome.collision_probability();
+    let mut properties = Vec::new();
+    for (i, (check, prop)) in checks.iter().zip(outcome.properties).enumerate() {
+        let mut report = PropertyReport {
+            name: prop.name.clone(),
+            kind: check.kind.name(),
+            expect_violation: expected(i, check),
+            result: PropertyStatus::Unknown,
+            violation: None,
+            doc: None,
+            trace: None,
+            steps: None,
+        };
+        match prop.status {
+            Status::Holds => report.result = PropertyStatus::Holds,
+            Status::Unknown => {}
+            Status::Violated(cx) => {
+                report.result = PropertyStatus::Violated;
+                report.steps = Some(cx.path.len() - 1);
+                let doc = trace(&prop.name, report.kind, &cx.violation, cx.loop_index, &cx.path);
+                if let Some(dir) = out {
+                    report.trace = Some(doc.write_into(dir)?);
+                }
+                report.doc = Some(doc);
+                report.violation = Some(cx.violation);
+            }
+        }
+        properties.push(report);
+    }
+    Ok(RunReport {
+        spec,
+        config: files.cfg.clone(),
+        config_label: files.config_label(),
+        distinct: outcome.distinct,
+        generated: outcome.generated,
+        depth: outcome.depth,
+        elapsed: outcome.elapsed,
+        threads,
+        collision_probability,
+        stopped: outcome.stopped,
+        store_bytes: outcome.store_bytes,
+        properties,
+    })
 }
 
 /// A path as a trace file: a counterexample to `property`, or (with kind

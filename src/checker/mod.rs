@@ -48,6 +48,18 @@ pub enum CheckKind<M: Explorable> {
     Temporal(liveness::Temporal<M>, Arc<[liveness::Fair<M>]>),
 }
 
+impl<M: Explorable> CheckKind<M> {
+    /// The kind's name in reports and trace files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::Invariant(_) => "invariant",
+            CheckKind::Eventually(..) => "eventually",
+            CheckKind::Deadlock => "deadlock",
+            CheckKind::Temporal(..) => "temporal",
+        }
+    }
+}
+
 /// Bounds and controls for a run.
 #[derive(Clone)]
 pub struct Options {

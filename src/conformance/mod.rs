@@ -71,6 +71,7 @@ pub fn targets() -> Vec<Target> {
         trace_context::PYTHON,
         trace_context::JS,
         trace_context::GO,
+        trace_context::JAVA,
         pipeline::COLLECTOR,
         pipeline::ROTEL,
         workflow::TEMPORAL,

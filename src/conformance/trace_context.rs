@@ -120,6 +120,7 @@ pub const RUST: Target = sdk_target("rust", "the OpenTelemetry Rust SDK, in-proc
 pub const PYTHON: Target = sdk_target("python", "the OpenTelemetry Python SDK, through drivers/python", |r| on_sdk(SdkKind::Python, r));
 pub const JS: Target = sdk_target("js", "the OpenTelemetry JavaScript SDK, through drivers/js", |r| on_sdk(SdkKind::Js, r));
 pub const GO: Target = sdk_target("go", "the OpenTelemetry Go SDK, through drivers/go", |r| on_sdk(SdkKind::Go, r));
+pub const JAVA: Target = sdk_target("java", "the OpenTelemetry Java SDK, through drivers/java", |r| on_sdk(SdkKind::Java, r));
 
 const fn sdk_target(name: &'static str, about: &'static str, replay: fn(&ReplayRequest) -> Result<Replayed>) -> Target {
     Target { name, module: TraceContext::MODULE, about, replay }

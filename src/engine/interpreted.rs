@@ -8,10 +8,8 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::tla::model::{TlaAction, TlaModel, TlaState};
-use crate::checker::{CheckKind, Checked, Checker, Options, Status};
-use super::{
-    Divergence, Prepared, PropertyReport, PropertyStatus, Registered, ReplayReport, ReplayVerdict, RunReport, TOOL,
-};
+use crate::checker::{CheckKind, Checked, Checker, Options};
+use super::{display_path, Divergence, Prepared, Registered, ReplayReport, ReplayVerdict, RunReport, TOOL};
 use crate::error::{Diagnostic, Error, Location, Result};
 use crate::model::Violation;
 use crate::spec::cfg::Cfg;
@@ -33,21 +31,6 @@ pub fn prepare(files: &SpecFiles, libs: &[PathBuf]) -> Result<Box<dyn Prepared>>
     let cfg = Cfg::read(&files.cfg)?;
     let (model, checks) = crate::tla::model::prepare(&files.tla, &cfg, libs)?;
     Ok(Box::new(TlaRun { files: files.clone(), cfg, model, checks }))
-}
-
-fn kind_name(kind: &CheckKind<TlaModel>) -> &'static str {
-    match kind {
-        CheckKind::Invariant(_) => "invariant",
-        CheckKind::Eventually(..) => "eventually",
-        CheckKind::Deadlock => "deadlock",
-        CheckKind::Temporal(..) => "temporal",
-    }
-}
-
-fn display_path(p: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let shown = cwd.as_deref().and_then(|c| p.strip_prefix(c).ok()).unwrap_or(p);
-    shown.to_string_lossy().replace('\\', "/")
 }
 
 impl TlaRun {
@@ -87,49 +70,11 @@ impl Prepared for TlaRun {
         if let Some(e) = self.model.take_error() {
             return Err(e);
         }
-        let collision_probability = outcome.collision_probability();
-        let mut properties = Vec::new();
-        for (check, prop) in self.checks.iter().zip(outcome.properties) {
-            let mut report = PropertyReport {
-                name: prop.name.clone(),
-                kind: kind_name(&check.kind),
-                expect_violation: self.cfg.expect_violation.contains_key(&check.name),
-                result: PropertyStatus::Unknown,
-                violation: None,
-                doc: None,
-                trace: None,
-                steps: None,
-            };
-            match prop.status {
-                Status::Holds => report.result = PropertyStatus::Holds,
-                Status::Unknown => {}
-                Status::Violated(cx) => {
-                    report.result = PropertyStatus::Violated;
-                    report.steps = Some(cx.path.len() - 1);
-                    let doc = self.trace_doc(&prop.name, report.kind, &cx.violation, cx.loop_index, &cx.path);
-                    if let Some(dir) = out {
-                        report.trace = Some(doc.write_into(dir)?);
-                    }
-                    report.doc = Some(doc);
-                    report.violation = Some(cx.violation);
-                }
-            }
-            properties.push(report);
-        }
-        Ok(RunReport {
-            spec: self.model.prog.module.clone(),
-            config: self.files.cfg.clone(),
-            config_label: self.files.config_label(),
-            distinct: outcome.distinct,
-            generated: outcome.generated,
-            depth: outcome.depth,
-            elapsed: outcome.elapsed,
-            threads,
-            collision_probability,
-            stopped: outcome.stopped,
-            store_bytes: outcome.store_bytes,
-            properties,
-        })
+        let expected = |_: usize, check: &Checked<TlaModel>| self.cfg.expect_violation.contains_key(&check.name);
+        let trace = |name: &str, kind: &str, violation: &Violation, loop_index: Option<usize>, path: &[(Option<TlaAction>, TlaState)]| {
+            self.trace_doc(name, kind, violation, loop_index, path)
+        };
+        super::run_report(&self.checks, outcome, expected, trace, self.model.prog.module.clone(), &self.files, threads, out)
     }
 }
 

@@ -95,6 +95,9 @@ fn the_committed_corpus_conforms_to_the_expectations_on_every_sdk() {
     if installed("python") {
         assert_eq!(on("python", "tracestate-edge-key-starting-with-a-digit.json"), ["tracestate/discards-valid/Level1Key"]);
     }
+    if installed("java") {
+        assert_eq!(on("java", "traceparent-whitespace-2-trailing-tab.json"), ["traceparent/rejects-valid/version-00"]);
+    }
     if installed("rust") {
         assert_eq!(on("rust", "spec-traceparent-08.json"), ["traceparent/differs/random-flag", "inject/sends-empty/tracestate"]);
     }
@@ -105,7 +108,7 @@ fn the_committed_corpus_conforms_to_the_expectations_on_every_sdk() {
 #[test]
 fn every_driver_sdk_expectation_is_reproduced_by_its_example() {
     let exp = expectations();
-    for kind in [SdkKind::Python, SdkKind::Js, SdkKind::Go] {
+    for kind in [SdkKind::Python, SdkKind::Js, SdkKind::Go, SdkKind::Java] {
         let Some(mut sdk) = open_sdk(kind) else { continue };
         corpus::configure(sdk.as_mut()).unwrap();
         for entry in exp.entries().iter().filter(|e| e.sut == kind.name()) {

@@ -55,6 +55,7 @@ macro_rules! for_every_sdk {
         sdk_module!(python, tracewright::sut::sdk::SdkKind::Python, [$($test),*]);
         sdk_module!(js, tracewright::sut::sdk::SdkKind::Js, [$($test),*]);
         sdk_module!(go, tracewright::sut::sdk::SdkKind::Go, [$($test),*]);
+        sdk_module!(java, tracewright::sut::sdk::SdkKind::Java, [$($test),*]);
     };
 }
 
@@ -144,7 +145,7 @@ fn refusal(result: Result<impl std::fmt::Debug, Error>) -> String {
 }
 
 /// A table row's expected answer per SDK, in `SdkKind::ALL` order.
-fn pick<T: Copy>(kind: SdkKind, per_sdk: [T; 4]) -> T {
+fn pick<T: Copy>(kind: SdkKind, per_sdk: [T; 5]) -> T {
     per_sdk[SdkKind::ALL.iter().position(|k| *k == kind).expect("a known SDK")]
 }
 
@@ -482,35 +483,35 @@ fn traceparent_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
     let t = TRACE_ID;
     let s = SPAN_ID;
-    let cases: Vec<(String, [bool; 4])> = vec![
-        (format!("00-{t}-{s}-01"), [true; 4]),
-        (format!("00-{t}-{s}-00"), [true; 4]),
+    let cases: Vec<(String, [bool; 5])> = vec![
+        (format!("00-{t}-{s}-01"), [true; 5]),
+        (format!("00-{t}-{s}-00"), [true; 5]),
         // A future version may append fields; version 00 may not.
-        (format!("01-{t}-{s}-01-what-the-future-holds"), [true; 4]),
-        (format!("00-{t}-{s}-01-extra"), [false; 4]),
-        (format!("ff-{t}-{s}-01"), [false; 4]),
-        (format!("00-{}-{s}-01", t.to_uppercase()), [false; 4]),
-        (format!("00-{}-{s}-01", "0".repeat(32)), [false; 4]),
-        (format!("00-{t}-{}-01", "0".repeat(16)), [false; 4]),
-        (format!("00-{t}-{s}-1x"), [false; 4]),
-        (format!("00-{t}-{s}"), [false; 4]),
-        (String::new(), [false; 4]),
+        (format!("01-{t}-{s}-01-what-the-future-holds"), [true; 5]),
+        (format!("00-{t}-{s}-01-extra"), [false; 5]),
+        (format!("ff-{t}-{s}-01"), [false; 5]),
+        (format!("00-{}-{s}-01", t.to_uppercase()), [false; 5]),
+        (format!("00-{}-{s}-01", "0".repeat(32)), [false; 5]),
+        (format!("00-{t}-{}-01", "0".repeat(16)), [false; 5]),
+        (format!("00-{t}-{s}-1x"), [false; 5]),
+        (format!("00-{t}-{s}"), [false; 5]),
+        (String::new(), [false; 5]),
         // Reserved flag bits in version 00: only Go refuses the header.
-        (format!("00-{t}-{s}-09"), [true, true, true, false]),
+        (format!("00-{t}-{s}-09"), [true, true, true, false, true]),
         // A trailing "-" after version 00: Rust and Go accept it.
-        (format!("00-{t}-{s}-01-"), [true, false, false, true]),
+        (format!("00-{t}-{s}-01-"), [true, false, false, true, false]),
         // Short fields: only Rust accepts them (it parses each as a number).
-        (format!("00-4bf92f35-{s}-01"), [true, false, false, false]),
-        (format!("00-{}-{s}-01", &t[1..]), [true, false, false, false]),
-        (format!("00-{t}-00f067aa-01"), [true, false, false, false]),
-        (format!("00-{t}-{s}-1"), [true, false, false, false]),
+        (format!("00-4bf92f35-{s}-01"), [true, false, false, false, false]),
+        (format!("00-{}-{s}-01", &t[1..]), [true, false, false, false, false]),
+        (format!("00-{t}-00f067aa-01"), [true, false, false, false, false]),
+        (format!("00-{t}-{s}-1"), [true, false, false, false, false]),
         // A sign in an id: only Rust accepts it.
-        (format!("00-+{}-{s}-01", &t[1..]), [true, false, false, false]),
+        (format!("00-+{}-{s}-01", &t[1..]), [true, false, false, false, false]),
         // Surrounding whitespace: Go refuses any, JS allows one character.
-        (format!(" 00-{t}-{s}-01"), [true, true, true, false]),
-        (format!("00-{t}-{s}-01 "), [true, true, true, false]),
-        (format!("  00-{t}-{s}-01"), [true, true, false, false]),
-        (format!("\t00-{t}-{s}-01"), [true, true, true, false]),
+        (format!(" 00-{t}-{s}-01"), [true, true, true, false, false]),
+        (format!("00-{t}-{s}-01 "), [true, true, true, false, false]),
+        (format!("  00-{t}-{s}-01"), [true, true, false, false, false]),
+        (format!("\t00-{t}-{s}-01"), [true, true, true, false, false]),
     ];
     let mut wrong = Vec::new();
     for (traceparent, per_sdk) in &cases {
@@ -534,19 +535,19 @@ fn tracestate_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
     let thirty_three: String = (0..33).map(|i| format!("k{i}=v{i}")).collect::<Vec<_>>().join(",");
     let first_32: String = (0..32).map(|i| format!("k{i}=v{i}")).collect::<Vec<_>>().join(",");
-    let cases: Vec<(&str, [Option<&str>; 4])> = vec![
-        ("rojo=00f067aa0ba902b7", [None; 4]),
-        ("tenant@vendor=value,a=b", [None; 4]),
-        ("", [None; 4]),
+    let cases: Vec<(&str, [Option<&str>; 5])> = vec![
+        ("rojo=00f067aa0ba902b7", [None; 5]),
+        ("tenant@vendor=value,a=b", [None; 5]),
+        ("", [None; 5]),
         // W3C: an invalid member discards the whole header.
-        ("rojo=1,BAD KEY=2", [Some(""), Some(""), Some("rojo=1"), Some("")]),
-        // Duplicate keys: Python and Go discard the header, Rust keeps both,
-        // JS keeps the last.
-        ("rojo=1,dup=2,dup=3", [None, Some(""), Some("rojo=1,dup=3"), Some("")]),
-        ("rojo=1 , congo=2", [Some("rojo=1,congo=2"); 4]),
-        ("rojo=1,,congo=2", [Some("rojo=1,congo=2"); 4]),
-        // 33 members: Python and Go discard the header, Rust and JS keep 32.
-        (&thirty_three, [Some(&first_32), Some(""), Some(&first_32), Some("")]),
+        ("rojo=1,BAD KEY=2", [Some(""), Some(""), Some("rojo=1"), Some(""), Some("")]),
+        // Duplicate keys: Python, Go and Java discard the header, Rust keeps
+        // both, JS keeps the last.
+        ("rojo=1,dup=2,dup=3", [None, Some(""), Some("rojo=1,dup=3"), Some(""), Some("")]),
+        ("rojo=1 , congo=2", [Some("rojo=1,congo=2"); 5]),
+        ("rojo=1,,congo=2", [Some("rojo=1,congo=2"); 5]),
+        // 33 members: Python, Go and Java discard the header, Rust and JS keep 32.
+        (&thirty_three, [Some(&first_32), Some(""), Some(&first_32), Some(""), Some("")]),
     ];
     let mut wrong = Vec::new();
     for (tracestate, per_sdk) in &cases {
@@ -562,15 +563,16 @@ fn tracestate_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
 
 /// A non-parent-based `traceidratio` sampler decides on the trace id even
 /// under a sampled remote parent. Rust, Python and Go compare the trace id's
-/// low 64 bits with the ratio; JS XORs its four 32-bit words.
+/// low 64 bits with the ratio; JS XORs its four 32-bit words; Java compares
+/// the absolute value of the low 64 bits read as a signed number.
 fn traceidratio_decides_on_the_trace_id(sdk: &mut dyn Sdk, kind: SdkKind) {
     sdk.configure(&[ServiceConfig::ratio("half", SamplerKind::Traceidratio, 0.5)]).unwrap();
     // (trace id, sampled by rust, python, js, go)
     let cases = [
-        ("00000000000000000000000000000001", [true; 4]),
-        ("0000000000000000ffffffffffffffff", [false, false, true, false]),
-        ("ffffffff000000000000000000000001", [true, true, false, true]),
-        ("00000000000000008000000000000001", [false; 4]),
+        ("00000000000000000000000000000001", [true; 5]),
+        ("0000000000000000ffffffffffffffff", [false, false, true, false, true]),
+        ("ffffffff000000000000000000000001", [true, true, false, true, true]),
+        ("00000000000000008000000000000001", [false; 5]),
     ];
     let mut wrong = Vec::new();
     for (trace_id, per_sdk) in cases {
@@ -586,14 +588,15 @@ fn traceidratio_decides_on_the_trace_id(sdk: &mut dyn Sdk, kind: SdkKind) {
 }
 
 /// Two `traceparent` header values. Python and JS take the list and use the
-/// first value; Rust and Go get one joined string, which is no traceparent.
+/// first value; Rust, Go and Java get one joined string, which is no
+/// traceparent.
 fn repeated_traceparent_headers(sdk: &mut dyn Sdk, kind: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
     let other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     let mut carrier = Headers::new();
     carrier.insert("traceparent".into(), vec![SAMPLED.into(), other.into()]);
     let cx = extract_carrier(sdk, "orders", carrier);
-    let joined = pick(kind, [true, false, false, true]);
+    let joined = pick(kind, [true, false, false, true, true]);
     assert_eq!(cx.joined, joined);
     assert_eq!(cx.valid, !joined, "{cx:?}");
     if cx.valid {
@@ -602,8 +605,8 @@ fn repeated_traceparent_headers(sdk: &mut dyn Sdk, kind: SdkKind) {
 }
 
 /// The flags byte each SDK injects for a sampled root span, and for a child
-/// of a remote parent whose flags were 01. Only Python sets W3C Level 2's
-/// random-trace-id flag (02) on the trace ids it generates.
+/// of a remote parent whose flags were 01. Only Python and Java set W3C
+/// Level 2's random-trace-id flag (02) on the trace ids they generate.
 fn inject_flags(sdk: &mut dyn Sdk, kind: SdkKind) {
     configure(sdk, &[("orders", SamplerKind::ParentbasedAlwaysOn)]);
     let flags = |carrier: &std::collections::BTreeMap<String, String>| {
@@ -620,7 +623,13 @@ fn inject_flags(sdk: &mut dyn Sdk, kind: SdkKind) {
     }
     let expected = pick(
         kind,
-        [("01", "01", "01"), ("03", "01", "03"), ("01", "01", "01"), ("01", "01", "03")],
+        [
+            ("01", "01", "01"),
+            ("03", "01", "03"),
+            ("01", "01", "01"),
+            ("01", "01", "03"),
+            ("03", "01", "03"),
+        ],
     );
     assert_eq!((root_flags.as_str(), child_flags[0].as_str(), child_flags[1].as_str()), expected);
 }
@@ -746,13 +755,19 @@ fn a_child_keeps_the_tracestate_under_every_sampler(sdk: &mut dyn Sdk, _: SdkKin
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// A ratio outside [0, 1]: Python refuses the sampler, the others clamp it.
+/// A ratio outside [0, 1]: Python and Java refuse the sampler, the others
+/// clamp it.
 fn ratio_out_of_range(sdk: &mut dyn Sdk, kind: SdkKind) {
     for (ratio, sampled) in [(1.5, true), (-0.5, false)] {
         let result = sdk.configure(&[ServiceConfig::ratio("r", SamplerKind::Traceidratio, ratio)]);
-        if kind == SdkKind::Python {
+        let refused_by = match kind {
+            SdkKind::Python => Some("ValueError"),
+            SdkKind::Java => Some("IllegalArgumentException"),
+            _ => None,
+        };
+        if let Some(exception) = refused_by {
             let message = refusal(result);
-            assert!(message.contains("ValueError"), "{message}");
+            assert!(message.contains(exception), "{message}");
             continue;
         }
         result.unwrap_or_else(|e| panic!("{}", e.render()));

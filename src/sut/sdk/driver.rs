@@ -39,6 +39,16 @@ const STDERR_LINES: usize = 12;
 
 const INSTALL_HINT: &str = "run `bash ci/install-drivers.sh` from the repository root";
 
+/// The Java driver has its own install script (a Maven build).
+const JAVA_INSTALL_HINT: &str = "run `bash ci/install-java.sh` from the repository root";
+
+fn install_hint(kind: SdkKind) -> &'static str {
+    match kind {
+        SdkKind::Java => JAVA_INSTALL_HINT,
+        _ => INSTALL_HINT,
+    }
+}
+
 /// How to start a driver: a program, its arguments and its working directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DriverCommand {
@@ -58,8 +68,9 @@ impl fmt::Display for DriverCommand {
     }
 }
 
-/// Where `ci/install-drivers.sh` puts each driver, relative to the repository
-/// root, and the file whose presence says it is installed.
+/// Where `ci/install-drivers.sh` (`ci/install-java.sh` for Java) puts each
+/// driver, relative to the repository root, and the file whose presence says
+/// it is installed.
 fn driver_command(kind: SdkKind, repo_root: &Path) -> Option<(DriverCommand, PathBuf)> {
     let dir = repo_root.to_path_buf();
     let (program, args, marker) = match kind {
@@ -76,6 +87,10 @@ fn driver_command(kind: SdkKind, repo_root: &Path) -> Option<(DriverCommand, Pat
         SdkKind::Go => {
             let binary = repo_root.join("target/drivers/go-driver");
             (binary.clone(), Vec::new(), binary)
+        }
+        SdkKind::Java => {
+            let jar = repo_root.join("target/drivers/java-driver.jar");
+            (PathBuf::from("java"), vec!["-jar".into(), jar.clone().into()], jar)
         }
     };
     Some((DriverCommand { program, args, dir }, marker))
@@ -103,7 +118,7 @@ pub fn installed(kind: SdkKind, repo_root: &Path) -> Result<()> {
         Err(Error::Sut {
             sut: format!("{kind} driver"),
             headline: format!("not installed ({} is missing)", marker.display()),
-            hint: Some(INSTALL_HINT.into()),
+            hint: Some(install_hint(kind).into()),
         })
     }
 }
@@ -121,9 +136,10 @@ pub fn launch(kind: SdkKind, repo_root: &Path) -> Result<DriverProcess> {
         Ok(_) => Ok(driver),
         Err(Error::Sut { sut, headline, hint }) => {
             // A driver that cannot even say hello is most often a broken install.
+            let install = install_hint(kind);
             let hint = match hint {
-                Some(hint) => format!("{INSTALL_HINT} if the driver is broken; {hint}"),
-                None => INSTALL_HINT.to_string(),
+                Some(hint) => format!("{install} if the driver is broken; {hint}"),
+                None => install.to_string(),
             };
             Err(Error::Sut { sut, headline, hint: Some(hint) })
         }

@@ -3,7 +3,7 @@
 //! Every SDK is reached through one interface, [`Sdk`], whose methods are the
 //! ops of the SDK driver protocol (`drivers/PROTOCOL.md`) with typed requests
 //! and responses. The Rust SDK runs in-process ([`rust_sdk::RustSdk`]); the
-//! Python, JS and Go SDKs run as driver processes speaking the protocol as JSON
+//! Python, JS, Go and Java SDKs run as driver processes speaking the protocol as JSON
 //! lines over stdio ([`driver::DriverProcess`], started by [`driver::launch`]).
 //! Because both sides share these types, the same test — and later the same
 //! replay — runs unchanged against every SDK.
@@ -34,10 +34,12 @@ pub enum SdkKind {
     Python,
     Js,
     Go,
+    Java,
 }
 
 impl SdkKind {
-    pub const ALL: [SdkKind; 4] = [SdkKind::Rust, SdkKind::Python, SdkKind::Js, SdkKind::Go];
+    pub const ALL: [SdkKind; 5] =
+        [SdkKind::Rust, SdkKind::Python, SdkKind::Js, SdkKind::Go, SdkKind::Java];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +47,7 @@ impl SdkKind {
             SdkKind::Python => "python",
             SdkKind::Js => "js",
             SdkKind::Go => "go",
+            SdkKind::Java => "java",
         }
     }
 }
@@ -60,7 +63,7 @@ impl FromStr for SdkKind {
 
     fn from_str(s: &str) -> Result<SdkKind> {
         SdkKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            Error::usage(format!("unknown SDK `{s}`"), Some("name one of rust, python, js, go"))
+            Error::usage(format!("unknown SDK `{s}`"), Some("name one of rust, python, js, go, java"))
         })
     }
 }
