@@ -162,7 +162,7 @@ pub enum Temporal<M: Explorable> {
 /// with its breadth-first parent, its real successors (stutters left out:
 /// every state may stutter) and, per successor, which fairness conditions
 /// the step satisfies (bit k for condition k).
-struct Graph<M: Explorable> {
+pub struct Graph<M: Explorable> {
     states: Vec<M::State>,
     parent: Vec<Option<u32>>,
     succ: Vec<Vec<(u32, M::Action, u64)>>,
@@ -435,11 +435,42 @@ fn to_path<M: Explorable>(g: &Graph<M>, indices: &[u32]) -> Vec<(Option<M::Actio
 /// steps back to (the last index itself: it stutters there forever).
 pub fn temporal<M: Explorable>(model: &M, property: &Temporal<M>, fair: &[Fair<M>], options: &Options) -> Result<M> {
     assert!(fair.len() <= 64, "at most 64 fairness conditions");
-    let g = match build(model, fair, options) {
-        Ok(g) => g,
-        Err(reason) => return Result::Stopped(reason),
-    };
-    on_graph(model, &g, property, fair)
+    match build(model, fair, options) {
+        Ok(g) => on_graph(model, &g, property, fair),
+        Err(reason) => Result::Stopped(reason),
+    }
+}
+
+/// The state graph of the last temporal check, kept for the next one
+/// under the same fairness conditions, so a run builds it once.
+pub struct GraphCache<M: Explorable> {
+    built: Option<(std::sync::Arc<[Fair<M>]>, Graph<M>)>,
+}
+
+impl<M: Explorable> Default for GraphCache<M> {
+    fn default() -> Self {
+        GraphCache { built: None }
+    }
+}
+
+/// [`temporal`] with the graph kept in `cache` between calls.
+pub fn temporal_cached<M: Explorable>(
+    model: &M,
+    property: &Temporal<M>,
+    fair: &std::sync::Arc<[Fair<M>]>,
+    options: &Options,
+    cache: &mut GraphCache<M>,
+) -> Result<M> {
+    assert!(fair.len() <= 64, "at most 64 fairness conditions");
+    let fresh = cache.built.as_ref().is_none_or(|(f, _)| !std::sync::Arc::ptr_eq(f, fair));
+    if fresh {
+        match build(model, fair, options) {
+            Ok(g) => cache.built = Some((fair.clone(), g)),
+            Err(reason) => return Result::Stopped(reason),
+        }
+    }
+    let (_, g) = cache.built.as_ref().expect("built above");
+    on_graph(model, g, property, fair)
 }
 
 fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair: &[Fair<M>]) -> Result<M> {

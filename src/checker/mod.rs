@@ -55,6 +55,8 @@ impl<M: Explorable> CheckKind<M> {
             CheckKind::Invariant(_) => "invariant",
             CheckKind::Eventually(..) => "eventually",
             CheckKind::Deadlock => "deadlock",
+            // `<>P`, whatever the fairness: the kind the Rust models report.
+            CheckKind::Temporal(liveness::Temporal::LeadsTo(None, _), _) => "eventually",
             CheckKind::Temporal(..) => "temporal",
         }
     }
@@ -197,6 +199,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
         let mut search = bfs::search(model.init_states(), &visitor, self.checks.len(), &self.options);
         let mut stopped = search.stopped.take();
         let mut properties = Vec::new();
+        let mut graphs = liveness::GraphCache::default();
         for (i, check) in self.checks.iter().enumerate() {
             let found = match check.kind {
                 CheckKind::Deadlock => search.dead.map(|(depth, fp)| bfs::Found {
@@ -224,7 +227,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
                         }
                     }
                 }
-                (CheckKind::Temporal(property, fair), None) => match liveness::temporal(model, property, fair, &self.options) {
+                (CheckKind::Temporal(property, fair), None) => match liveness::temporal_cached(model, property, fair, &self.options, &mut graphs) {
                     liveness::Result::Holds => Status::Holds,
                     liveness::Result::Violated(cx) => Status::Violated(cx),
                     liveness::Result::Stopped(reason) => {

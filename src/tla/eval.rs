@@ -822,6 +822,17 @@ impl<'p, 's> Ctx<'p, 's> {
         r
     }
 
+    /// The successors of the current state under an action, with `locals`
+    /// bound first.
+    pub fn successors_with(&mut self, a: &'p Expr, locals: &[Value]) -> R<()> {
+        for v in locals {
+            self.push(v.clone());
+        }
+        let r = self.successors(a);
+        self.pop(locals.len());
+        r
+    }
+
     /// Evaluates an expression with `locals` bound first.
     pub fn eval_with(&mut self, e: &'p Expr, locals: &[Value]) -> R<Value> {
         for v in locals {

@@ -40,6 +40,8 @@ const PINNED: &[(&str, &str, Tlc)] = &[
     ("Queue", "Queue_view", Tlc::Holds(15, 36, 9)),
     ("Queue", "Queue_quiet", Tlc::Holds(10, 17, 7)),
     ("Queue", "Queue_lost", Tlc::Lasso("Delivered", 53, 98, 9)),
+    ("Incr", "Incr", Tlc::Holds(168, 259, 23)),
+    ("Incr", "Incr_race", Tlc::Violates("Total", 23)),
 ];
 
 #[test]
