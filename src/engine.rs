@@ -199,6 +199,12 @@ impl<M: SpecModel> Registered for Registration<M> {
         let fairness = fairness_of::<M>(&loaded.cfg)?;
         let defs = M::property_defs();
         let cfg = &loaded.cfg;
+        if let Some((word, named)) = cfg.state_space_sections().first() {
+            return Err(Error::Spec(
+                Diagnostic::new(Location::at(&cfg.path, named.line), format!("the Rust model of {} does not implement the {word} section", M::MODULE))
+                    .hint("check the spec with the TLA+ interpreter: --engine tla"),
+            ));
+        }
         let mut checks = Vec::new();
         let listed = cfg.invariants.iter().map(|n| (n, PropertyKind::Invariant))
             .chain(cfg.properties.iter().map(|n| (n, PropertyKind::Eventually)));

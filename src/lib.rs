@@ -37,11 +37,12 @@
 //!   TLC (see `ci/tlc-crosscheck.sh`), by the names they share, and by tests.
 //! - Only 64-bit fingerprints are stored, as in TLC: a collision could hide a
 //!   state. The JSON report gives the estimated probability.
-//! - Liveness is `<>P` under weak fairness of the whole next-state relation;
-//!   other temporal formulas are not supported. Liveness counterexamples, as
-//!   in TLC, are not necessarily the shortest.
-//! - `.cfg` sections that change the state space (`CONSTRAINT`, `SYMMETRY`,
-//!   `VIEW`, …) are refused rather than ignored.
+//! - The Rust models check liveness `<>P` under weak fairness of the whole
+//!   next-state relation; the interpreter checks `<>P`, `[]<>P`, `<>[]P`,
+//!   `P ~> Q` and `[][A]_v` under WF/SF per action. Liveness
+//!   counterexamples (lassos), as in TLC, are not necessarily the shortest.
+//! - `.cfg` sections CONSTRAINT, ACTION_CONSTRAINT, SYMMETRY, VIEW and ALIAS
+//!   are implemented by the interpreter; the Rust models refuse them.
 
 pub mod audit;
 pub mod b3;

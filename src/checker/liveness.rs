@@ -19,6 +19,12 @@
 //!
 //! Without fairness any behaviour may stutter forever in its first state, so
 //! `<>P` fails exactly when P is false in some initial state.
+//!
+//! Every other temporal property ([`temporal`]: `P ~> Q`, `<>P`, `[]<>P`,
+//! `<>[]P`, `[][A]_v`, under WF/SF conditions per action) is checked on the
+//! whole reachable graph: a violation is a fair strongly connected set of
+//! states (Emerson–Lei), reported as a lasso. A model without a rank (or
+//! whose rank failed) gets its `<>P` checked the same way.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -33,13 +39,13 @@ pub enum Result<M: Explorable> {
 
 pub fn check<M: Explorable>(
     model: &M,
-    judge: &Judge<M>,
+    judge: &std::sync::Arc<Judge<M>>,
     fairness: Fairness,
     rank: Option<fn(&M, &M::State) -> u64>,
     options: &Options,
 ) -> Result<M> {
     let holds = |s: &M::State| judge(model, s).is_ok();
-    if fairness == Fairness::None {
+    if fairness == Fairness::None && rank.is_some() {
         let mut inits = model.init_states();
         inits.sort_by_key(fingerprint);
         return match inits.into_iter().find(|s| !holds(s)) {
@@ -54,7 +60,7 @@ pub fn check<M: Explorable>(
         };
     }
     if let Some(rank) = rank {
-        let visitor = Pending { model, judge, rank, unranked: AtomicBool::new(false) };
+        let visitor = Pending { model, judge: judge.as_ref(), rank, unranked: AtomicBool::new(false) };
         let inits: Vec<M::State> = model.init_states().into_iter().filter(|s| !holds(s)).collect();
         let mut search = bfs::search(inits, &visitor, 0, options);
         if let Some(reason) = search.stopped.take() {
@@ -66,13 +72,17 @@ pub fn check<M: Explorable>(
                 Some((_, fp)) => {
                     let path = replay_fingerprints(model, &bfs::path_to(&search.store, fp));
                     let last = path.len() - 1;
-                    let violation = stutter_violation(model, judge, &path[last].1, last);
+                    let violation = stutter_violation(model, judge.as_ref(), &path[last].1, last);
                     Result::Violated(Counterexample { path, loop_index: Some(last), violation })
                 }
             };
         }
     }
-    depth_first(model, judge, options)
+    let fair: Vec<Fair<M>> = match fairness {
+        Fairness::None => Vec::new(),
+        Fairness::WeakNext => vec![Fair { strong: false, name: "WF_vars(Next)".into(), step: std::sync::Arc::new(|_: &M, _: &M::State, _: &M::State| true) }],
+    };
+    temporal(model, &Temporal::LeadsTo(None, judge.clone()), &fair, options)
 }
 
 fn stutter_violation<M: Explorable>(model: &M, judge: &Judge<M>, state: &M::State, at: usize) -> Violation {
@@ -121,103 +131,437 @@ impl<M: Explorable> bfs::Visitor<M::State> for Pending<'_, M> {
     fn retire(&self, _: usize) {}
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    OnStack(usize),
-    Done,
+/// Whether a step (from, to) satisfies an action: `<<A>>_v` for a fairness
+/// condition, `[A]_v` for an action property.
+pub type StepJudge<M> = dyn Fn(&M, &<M as stateright::Model>::State, &<M as stateright::Model>::State) -> bool + Send + Sync;
+
+/// `WF_v(A)` or `SF_v(A)`: `step` says whether a real step is an `<<A>>_v`
+/// step; A is enabled in a state where some step from it is one.
+pub struct Fair<M: Explorable> {
+    pub strong: bool,
+    pub name: String,
+    pub step: std::sync::Arc<StepJudge<M>>,
 }
 
-struct Frame<M: Explorable> {
-    action: Option<M::Action>,
-    state: M::State,
-    fp: Fingerprint,
-    /// Real successors not yet followed, as (action, state, fingerprint).
-    pending: Vec<(M::Action, M::State, Fingerprint)>,
+/// A temporal property checked on the whole state graph.
+pub enum Temporal<M: Explorable> {
+    /// `P ~> Q`; with no P, `<>Q` (from the initial states). `[]<>Q` is
+    /// `TRUE ~> Q`.
+    LeadsTo(Option<std::sync::Arc<Judge<M>>>, std::sync::Arc<Judge<M>>),
+    /// `<>[]P`.
+    EventuallyAlways(std::sync::Arc<Judge<M>>),
+    /// `[][A]_v`: every step of every behaviour satisfies `[A]_v`.
+    ActionAlways(std::sync::Arc<StepJudge<M>>),
+    /// `[]P` as a conjunct of a temporal property.
+    Invariant(std::sync::Arc<Judge<M>>),
+    /// A conjunction: the first conjunct violated is reported.
+    Each(Vec<Temporal<M>>),
 }
 
-fn depth_first<M: Explorable>(model: &M, judge: &Judge<M>, options: &Options) -> Result<M> {
-    let holds = |s: &M::State| judge(model, s).is_ok();
-    let successors = |state: &M::State, fp: Fingerprint| {
-        let mut actions = Vec::new();
-        model.actions(state, &mut actions);
-        let mut next: Vec<(M::Action, M::State, Fingerprint)> = actions
-            .into_iter()
-            .filter_map(|a| {
-                let n = model.next_state(state, a.clone())?;
-                let nfp = fingerprint(&n);
-                (nfp != fp).then_some((a, n, nfp))
-            })
-            .collect();
-        // Follow successors in a fixed order so the lasso is the same in every run.
-        next.sort_by_key(|(_, _, f)| std::cmp::Reverse(*f));
-        next
-    };
-    let mut marks: hashbrown::HashMap<Fingerprint, Mark> = hashbrown::HashMap::new();
+/// The reachable state graph, built breadth-first: states by index, each
+/// with its breadth-first parent, its real successors (stutters left out:
+/// every state may stutter) and, per successor, which fairness conditions
+/// the step satisfies (bit k for condition k).
+pub struct Graph<M: Explorable> {
+    states: Vec<M::State>,
+    parent: Vec<Option<u32>>,
+    succ: Vec<Vec<(u32, M::Action, u64)>>,
+    /// Bit k: condition k's action is enabled here.
+    enabled: Vec<u64>,
+    inits: Vec<u32>,
+}
+
+fn build<M: Explorable>(model: &M, fair: &[Fair<M>], options: &Options) -> std::result::Result<Graph<M>, StopReason> {
+    let mut index: hashbrown::HashMap<Fingerprint, u32> = hashbrown::HashMap::new();
+    let mut g = Graph { states: Vec::new(), parent: Vec::new(), succ: Vec::new(), enabled: Vec::new(), inits: Vec::new() };
     let mut inits = model.init_states();
     inits.sort_by_key(fingerprint);
-    let mut steps: u64 = 0;
-    for init in inits {
-        let fp = fingerprint(&init);
-        if holds(&init) || marks.contains_key(&fp) {
+    for s in inits {
+        let fp = fingerprint(&s);
+        if index.contains_key(&fp) {
             continue;
         }
-        let pending = successors(&init, fp);
-        let dead_end = pending.is_empty();
-        let mut stack: Vec<Frame<M>> = vec![Frame { action: None, state: init, fp, pending }];
-        marks.insert(fp, Mark::OnStack(0));
-        if dead_end {
-            return Result::Violated(lasso(model, judge, stack, None));
+        index.insert(fp, g.states.len() as u32);
+        g.inits.push(g.states.len() as u32);
+        g.states.push(s);
+        g.parent.push(None);
+    }
+    let mut at = 0;
+    let mut actions = Vec::new();
+    while at < g.states.len() {
+        if at % 1024 == 0 && options.stop.load(Ordering::Relaxed) {
+            return Err(StopReason::Interrupted);
         }
-        while let Some(top) = stack.last_mut() {
-            steps += 1;
-            if steps % 4096 == 0 && options.stop.load(Ordering::Relaxed) {
-                return Result::Stopped(StopReason::Interrupted);
-            }
-            let Some((action, state, nfp)) = top.pending.pop() else {
-                let done = stack.pop().expect("non-empty");
-                marks.insert(done.fp, Mark::Done);
-                continue;
-            };
-            if holds(&state) {
+        actions.clear();
+        model.actions(&g.states[at], &mut actions);
+        let here = fingerprint(&g.states[at]);
+        let mut out: Vec<(u32, M::Action, u64)> = Vec::new();
+        let mut enabled = 0u64;
+        for a in actions.drain(..) {
+            let Some(next) = model.next_state(&g.states[at], a.clone()) else { continue };
+            let fp = fingerprint(&next);
+            if fp == here {
                 continue;
             }
-            match marks.get(&nfp) {
-                Some(Mark::Done) => continue,
-                Some(Mark::OnStack(at)) => {
-                    let at = *at;
-                    return Result::Violated(lasso(model, judge, stack, Some(at)));
+            let mut bits = 0u64;
+            for (k, f) in fair.iter().enumerate() {
+                if (f.step)(model, &g.states[at], &next) {
+                    bits |= 1 << k;
                 }
-                None => {}
             }
-            let pending = successors(&state, nfp);
-            marks.insert(nfp, Mark::OnStack(stack.len()));
-            let dead_end = pending.is_empty();
-            stack.push(Frame { action: Some(action), state, fp: nfp, pending });
-            if dead_end {
-                return Result::Violated(lasso(model, judge, stack, None));
+            enabled |= bits;
+            let to = match index.get(&fp) {
+                Some(&i) => i,
+                None => {
+                    let i = g.states.len() as u32;
+                    index.insert(fp, i);
+                    g.states.push(next);
+                    g.parent.push(Some(at as u32));
+                    i
+                }
+            };
+            match out.iter_mut().find(|(t, _, _)| *t == to) {
+                Some(slot) => slot.2 |= bits,
+                None => out.push((to, a, bits)),
+            }
+        }
+        g.succ.push(out);
+        g.enabled.push(enabled);
+        at += 1;
+    }
+    Ok(g)
+}
+
+/// The strongly connected components of the subgraph on `mask` (Tarjan,
+/// iteratively).
+fn components<M: Explorable>(g: &Graph<M>, mask: &[bool]) -> Vec<Vec<u32>> {
+    let n = g.states.len();
+    let mut index = vec![u32::MAX; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut out = Vec::new();
+    let mut next_index = 0u32;
+    for root in 0..n {
+        if !mask[root] || index[root] != u32::MAX {
+            continue;
+        }
+        let mut call: Vec<(u32, usize)> = vec![(root as u32, 0)];
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root as u32);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut i)) = call.last_mut() {
+            let vu = v as usize;
+            if *i < g.succ[vu].len() {
+                let w = g.succ[vu][*i].0 as usize;
+                *i += 1;
+                if !mask[w] {
+                    continue;
+                }
+                if index[w] == u32::MAX {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w as u32);
+                    on_stack[w] = true;
+                    call.push((w as u32, 0));
+                } else if on_stack[w] {
+                    low[vu] = low[vu].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(p, _)) = call.last() {
+                    low[p as usize] = low[p as usize].min(low[vu]);
+                }
+                if low[vu] == index[vu] {
+                    let mut comp = Vec::new();
+                    loop {
+                        let w = stack.pop().expect("on the stack");
+                        on_stack[w as usize] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    out.push(comp);
+                }
             }
         }
     }
-    Result::Holds
+    out
 }
 
-fn lasso<M: Explorable>(
+/// A set of states, strongly connected (every state may stutter, so one
+/// state is a cycle too), on which a behaviour can stay forever while
+/// meeting every fairness condition, containing a state of `need` if given
+/// (Emerson and Lei's search: a strong condition enabled but never taken
+/// removes the states that enable it, and the rest is searched again).
+fn fair_component<M: Explorable>(g: &Graph<M>, fair: &[Fair<M>], nodes: Vec<u32>, need: Option<&[bool]>) -> Option<Vec<u32>> {
+    let strong: u64 = fair.iter().enumerate().filter(|(_, f)| f.strong).fold(0, |m, (k, _)| m | 1 << k);
+    let all: u64 = if fair.is_empty() { 0 } else { u64::MAX >> (64 - fair.len()) };
+    let weak = all & !strong;
+    let mut work = vec![nodes];
+    let mut mask = vec![false; g.states.len()];
+    while let Some(set) = work.pop() {
+        set.iter().for_each(|&u| mask[u as usize] = true);
+        let comps = components(g, &mask);
+        set.iter().for_each(|&u| mask[u as usize] = false);
+        for comp in comps {
+            if need.is_some_and(|need| !comp.iter().any(|&u| need[u as usize])) {
+                continue;
+            }
+            comp.iter().for_each(|&u| mask[u as usize] = true);
+            let taken = comp.iter().flat_map(|&u| g.succ[u as usize].iter()).filter(|e| mask[e.0 as usize]).fold(0, |m, e| m | e.2);
+            comp.iter().for_each(|&u| mask[u as usize] = false);
+            let en_any = comp.iter().fold(0, |m, &u| m | g.enabled[u as usize]);
+            let en_all = comp.iter().fold(all, |m, &u| m & g.enabled[u as usize]);
+            if weak & en_all & !taken != 0 {
+                continue;
+            }
+            let unmet = strong & en_any & !taken;
+            if unmet == 0 {
+                return Some(comp);
+            }
+            let rest: Vec<u32> = comp.into_iter().filter(|&u| g.enabled[u as usize] & unmet == 0).collect();
+            if !rest.is_empty() {
+                work.push(rest);
+            }
+        }
+    }
+    None
+}
+
+/// A shortest path inside `mask` from `from` to a state `goal` accepts,
+/// as the states after `from`.
+fn path_within<M: Explorable>(g: &Graph<M>, mask: &[bool], from: u32, goal: &dyn Fn(u32) -> bool) -> Option<Vec<u32>> {
+    if goal(from) {
+        return Some(Vec::new());
+    }
+    let mut prev: hashbrown::HashMap<u32, u32> = hashbrown::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    prev.insert(from, from);
+    while let Some(u) = queue.pop_front() {
+        for &(w, _, _) in &g.succ[u as usize] {
+            if !mask[w as usize] || prev.contains_key(&w) {
+                continue;
+            }
+            prev.insert(w, u);
+            if goal(w) {
+                let mut path = vec![w];
+                let mut at = w;
+                while prev[&at] != from {
+                    at = prev[&at];
+                    path.push(at);
+                }
+                path.reverse();
+                return Some(path);
+            }
+            queue.push_back(w);
+        }
+    }
+    None
+}
+
+/// The breadth-first path from an initial state to `to`.
+fn path_from_init<M: Explorable>(g: &Graph<M>, to: u32) -> Vec<u32> {
+    let mut path = vec![to];
+    let mut at = to;
+    while let Some(p) = g.parent[at as usize] {
+        path.push(p);
+        at = p;
+    }
+    path.reverse();
+    path
+}
+
+/// The loop of a lasso inside a fair component, from `start`: it takes one
+/// step of each condition the component meets by taking it, passes a
+/// state where each weak condition met by being disabled is disabled, and
+/// comes back to `start`. Returns the states after `start` (none: the
+/// behaviour stutters at `start`).
+fn fair_loop<M: Explorable>(g: &Graph<M>, fair: &[Fair<M>], comp: &[u32], start: u32) -> Vec<u32> {
+    let mut mask = vec![false; g.states.len()];
+    comp.iter().for_each(|&u| mask[u as usize] = true);
+    let mut stops: Vec<(u32, Option<u32>)> = Vec::new();
+    for (k, f) in fair.iter().enumerate() {
+        let bit = 1u64 << k;
+        let edge = comp.iter().find_map(|&u| g.succ[u as usize].iter().find(|e| mask[e.0 as usize] && e.2 & bit != 0).map(|e| (u, e.0)));
+        match edge {
+            Some((u, w)) => stops.push((u, Some(w))),
+            None if !f.strong => {
+                if let Some(&u) = comp.iter().find(|&&u| g.enabled[u as usize] & bit == 0) {
+                    stops.push((u, None))
+                }
+            }
+            None => {}
+        }
+    }
+    let mut cycle = Vec::new();
+    let mut at = start;
+    for (u, w) in stops {
+        cycle.extend(path_within(g, &mask, at, &|x| x == u).expect("strongly connected"));
+        at = u;
+        if let Some(w) = w {
+            cycle.push(w);
+            at = w;
+        }
+    }
+    if at != start {
+        cycle.extend(path_within(g, &mask, at, &|x| x == start).expect("strongly connected"));
+    }
+    if cycle.last() == Some(&start) {
+        cycle.pop();
+    }
+    cycle
+}
+
+/// States by index, with the action of each step, as a counterexample path.
+fn to_path<M: Explorable>(g: &Graph<M>, indices: &[u32]) -> Vec<(Option<M::Action>, M::State)> {
+    let mut path = Vec::with_capacity(indices.len());
+    for (i, &s) in indices.iter().enumerate() {
+        let action = (i > 0).then(|| {
+            let from = indices[i - 1] as usize;
+            g.succ[from].iter().find(|e| e.0 == s).map(|e| e.1.clone()).expect("a step of the graph")
+        });
+        path.push((action, g.states[s as usize].clone()));
+    }
+    path
+}
+
+/// Checks a temporal property on the state graph under the fairness
+/// conditions; a violation is a lasso: a path and the index its last state
+/// steps back to (the last index itself: it stutters there forever).
+pub fn temporal<M: Explorable>(model: &M, property: &Temporal<M>, fair: &[Fair<M>], options: &Options) -> Result<M> {
+    assert!(fair.len() <= 64, "at most 64 fairness conditions");
+    match build(model, fair, options) {
+        Ok(g) => on_graph(model, &g, property, fair),
+        Err(reason) => Result::Stopped(reason),
+    }
+}
+
+/// The state graph of the last temporal check, kept for the next one
+/// under the same fairness conditions, so a run builds it once.
+pub struct GraphCache<M: Explorable> {
+    built: Option<(std::sync::Arc<[Fair<M>]>, Graph<M>)>,
+}
+
+impl<M: Explorable> Default for GraphCache<M> {
+    fn default() -> Self {
+        GraphCache { built: None }
+    }
+}
+
+/// [`temporal`] with the graph kept in `cache` between calls.
+pub fn temporal_cached<M: Explorable>(
     model: &M,
-    judge: &Judge<M>,
-    stack: Vec<Frame<M>>,
-    loop_to: Option<usize>,
-) -> Counterexample<M> {
-    let last = stack.len() - 1;
-    let violation = match loop_to {
-        Some(at) => judge(model, &stack[last].state).expect_err("P is false on the stack").with(
-            "why",
-            format!("the behaviour cycles from state {last} back to state {at} without P ever holding"),
-        ),
-        None => stutter_violation(model, judge, &stack[last].state, last),
+    property: &Temporal<M>,
+    fair: &std::sync::Arc<[Fair<M>]>,
+    options: &Options,
+    cache: &mut GraphCache<M>,
+) -> Result<M> {
+    assert!(fair.len() <= 64, "at most 64 fairness conditions");
+    let fresh = cache.built.as_ref().is_none_or(|(f, _)| !std::sync::Arc::ptr_eq(f, fair));
+    if fresh {
+        match build(model, fair, options) {
+            Ok(g) => cache.built = Some((fair.clone(), g)),
+            Err(reason) => return Result::Stopped(reason),
+        }
+    }
+    let (_, g) = cache.built.as_ref().expect("built above");
+    on_graph(model, g, property, fair)
+}
+
+fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair: &[Fair<M>]) -> Result<M> {
+    let n = g.states.len();
+    let lasso = |prefix: Vec<u32>, comp: &[u32], violation: Violation| {
+        let start = *prefix.last().expect("a prefix ends in the component");
+        let cycle = fair_loop(g, fair, comp, start);
+        let loop_index = prefix.len() - 1;
+        let mut all = prefix;
+        all.extend(cycle);
+        Result::Violated(Counterexample { path: to_path(g, &all), loop_index: Some(loop_index), violation })
     };
-    Counterexample {
-        path: stack.into_iter().map(|f| (f.action, f.state)).collect(),
-        loop_index: Some(loop_to.unwrap_or(last)),
-        violation,
+    match property {
+        Temporal::Each(parts) => {
+            for p in parts {
+                if let Result::Violated(cx) = on_graph(model, g, p, fair) {
+                    return Result::Violated(cx);
+                }
+            }
+            Result::Holds
+        }
+        Temporal::Invariant(p) => match (0..n).find_map(|u| p(model, &g.states[u]).err().map(|v| (u, v))) {
+            None => Result::Holds,
+            Some((u, violation)) => Result::Violated(Counterexample { path: to_path(g, &path_from_init(g, u as u32)), loop_index: None, violation }),
+        },
+        Temporal::ActionAlways(step) => {
+            for u in 0..n {
+                for (w, _, _) in &g.succ[u] {
+                    if !step(model, &g.states[u], &g.states[*w as usize]) {
+                        let mut path = path_from_init(g, u as u32);
+                        path.push(*w);
+                        let violation = Violation::new("a step violates the action property")
+                            .with("step", format!("from state {} to state {}", path.len() - 2, path.len() - 1));
+                        return Result::Violated(Counterexample { path: to_path(g, &path), loop_index: None, violation });
+                    }
+                }
+            }
+            Result::Holds
+        }
+        Temporal::EventuallyAlways(p) => {
+            let bad: Vec<bool> = g.states.iter().map(|s| p(model, s).is_err()).collect();
+            let Some(comp) = fair_component(g, fair, (0..n as u32).collect(), Some(&bad)) else { return Result::Holds };
+            let start = *comp.iter().find(|&&u| bad[u as usize]).expect("the component has a P-false state");
+            let violation = p(model, &g.states[start as usize]).expect_err("P is false here").with(
+                "why",
+                "the behaviour loops forever through a state where the property's P is false, so []P never starts to hold",
+            );
+            lasso(path_from_init(g, start), &comp, violation)
+        }
+        Temporal::LeadsTo(from, to) => {
+            let not_q: Vec<bool> = g.states.iter().map(|s| to(model, s).is_err()).collect();
+            let starts: Vec<u32> = match from {
+                None => g.inits.iter().copied().filter(|&u| not_q[u as usize]).collect(),
+                Some(p) => (0..n as u32).filter(|&u| not_q[u as usize] && p(model, &g.states[u as usize]).is_ok()).collect(),
+            };
+            // The states reachable from a start through Q-false states, with
+            // the start each was first reached from.
+            let mut region = vec![false; n];
+            let mut via: Vec<u32> = vec![u32::MAX; n];
+            let mut queue = std::collections::VecDeque::new();
+            for &s in &starts {
+                region[s as usize] = true;
+                via[s as usize] = s;
+                queue.push_back(s);
+            }
+            while let Some(u) = queue.pop_front() {
+                for &(w, _, _) in &g.succ[u as usize] {
+                    if not_q[w as usize] && !region[w as usize] {
+                        region[w as usize] = true;
+                        via[w as usize] = via[u as usize];
+                        queue.push_back(w);
+                    }
+                }
+            }
+            let nodes: Vec<u32> = (0..n as u32).filter(|&u| region[u as usize]).collect();
+            let Some(comp) = fair_component(g, fair, nodes, None) else { return Result::Holds };
+            let entry = comp[0];
+            let start = via[entry as usize];
+            let mut prefix = path_from_init(g, start);
+            prefix.extend(path_within(g, &region, start, &|x| x == entry).expect("reached from its start"));
+            let violation = to(model, &g.states[entry as usize]).expect_err("Q is false here").with(
+                "why",
+                match from {
+                    None => format!("from the initial state the behaviour never reaches a state where it holds (it loops from state {})", prefix.len() - 1),
+                    Some(_) => format!(
+                        "after state {} (where the left side of ~> holds) the behaviour never reaches a state where the right side holds",
+                        path_from_init(g, start).len() - 1
+                    ),
+                },
+            );
+            lasso(prefix, &comp, violation)
+        }
     }
 }

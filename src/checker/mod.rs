@@ -43,6 +43,9 @@ pub enum CheckKind<M: Explorable> {
     Eventually(Arc<Judge<M>>, Fairness, Option<fn(&M, &M::State) -> u64>),
     /// TLC's deadlock check: a reachable state with no successor.
     Deadlock,
+    /// Any other temporal property, under the behaviour spec's fairness
+    /// conditions (see [`liveness::temporal`]).
+    Temporal(liveness::Temporal<M>, Arc<[liveness::Fair<M>]>),
 }
 
 impl<M: Explorable> CheckKind<M> {
@@ -52,6 +55,9 @@ impl<M: Explorable> CheckKind<M> {
             CheckKind::Invariant(_) => "invariant",
             CheckKind::Eventually(..) => "eventually",
             CheckKind::Deadlock => "deadlock",
+            // `<>P`, whatever the fairness: the kind the Rust models report.
+            CheckKind::Temporal(liveness::Temporal::LeadsTo(None, _), _) => "eventually",
+            CheckKind::Temporal(..) => "temporal",
         }
     }
 }
@@ -193,6 +199,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
         let mut search = bfs::search(model.init_states(), &visitor, self.checks.len(), &self.options);
         let mut stopped = search.stopped.take();
         let mut properties = Vec::new();
+        let mut graphs = liveness::GraphCache::default();
         for (i, check) in self.checks.iter().enumerate() {
             let found = match check.kind {
                 CheckKind::Deadlock => search.dead.map(|(depth, fp)| bfs::Found {
@@ -211,7 +218,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
                 }),
                 (_, None) if stopped.is_some() => Status::Unknown,
                 (CheckKind::Eventually(judge, fairness, rank), None) => {
-                    match liveness::check(model, judge.as_ref(), *fairness, *rank, &self.options) {
+                    match liveness::check(model, judge, *fairness, *rank, &self.options) {
                         liveness::Result::Holds => Status::Holds,
                         liveness::Result::Violated(cx) => Status::Violated(cx),
                         liveness::Result::Stopped(reason) => {
@@ -220,6 +227,14 @@ impl<'m, M: Explorable> Checker<'m, M> {
                         }
                     }
                 }
+                (CheckKind::Temporal(property, fair), None) => match liveness::temporal_cached(model, property, fair, &self.options, &mut graphs) {
+                    liveness::Result::Holds => Status::Holds,
+                    liveness::Result::Violated(cx) => Status::Violated(cx),
+                    liveness::Result::Stopped(reason) => {
+                        stopped = Some(reason);
+                        Status::Unknown
+                    }
+                },
                 (_, None) => Status::Holds,
             };
             properties.push(PropertyOutcome { name: check.name.clone(), status });
@@ -253,9 +268,11 @@ impl<M: Explorable> bfs::Visitor<M::State> for Safety<'_, M> {
     fn expand(&self, state: &M::State, out: &mut Vec<M::State>) -> (u64, bool) {
         let mut actions = Vec::new();
         self.model.actions(state, &mut actions);
-        let before = out.len();
+        // Every action counts as generated and keeps a state from being a
+        // deadlock, also one whose successor is outside the model (a state
+        // or action constraint: next_state gives none), as in TLC.
+        let made = actions.len() as u64;
         out.extend(actions.into_iter().filter_map(|a| self.model.next_state(state, a)));
-        let made = (out.len() - before) as u64;
         (made, made == 0)
     }
 

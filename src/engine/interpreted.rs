@@ -228,6 +228,9 @@ impl Registered for Interpreted {
                         None => ReplayVerdict::Reproduced(judge(m, last).err().unwrap_or_else(|| Violation::new(doc.headline.clone()))),
                     },
                     CheckKind::Deadlock => ReplayVerdict::Conforms("a deadlock trace is replayed by its kind".into()),
+                    CheckKind::Temporal(..) => {
+                        ReplayVerdict::Conforms("a temporal property's lasso is replayed step by step; the property is judged by check".into())
+                    }
                 }
             }
         };

@@ -3,10 +3,11 @@
 //! One `.cfg` drives both TLC and tracewright, so this parser accepts TLC's
 //! syntax: `CONSTANT(S)` with `name = value` or `name <- Definition`,
 //! `INIT`/`NEXT` or `SPECIFICATION`, `INVARIANT(S)`, `PROPERTY`/`PROPERTIES`
-//! and `CHECK_DEADLOCK`, with `\*` and `(* *)` comments. Sections that would
-//! change the explored state space and that tracewright does not implement
-//! (`CONSTRAINT`, `SYMMETRY`, `VIEW`, …) are refused rather than ignored, so a
-//! state count can never silently differ from TLC's.
+//! `CHECK_DEADLOCK`, `CONSTRAINT(S)`, `ACTION_CONSTRAINT(S)`, `SYMMETRY`,
+//! `VIEW` and `ALIAS`, with `\*` and `(* *)` comments. Sections tracewright
+//! does not implement (`POSTCONDITION`, `TYPE`, …) are refused rather than
+//! ignored, so a state count can never silently differ from TLC's; the Rust
+//! models refuse the sections only the interpreter implements.
 //!
 //! A config also says which properties it expects to be violated, in a comment
 //! TLC ignores: `\* expect-violation: NoLostSpans, NoOrphanSpans` (or `none`).
@@ -52,6 +53,18 @@ pub struct Cfg {
     pub properties: Vec<Named>,
     /// TLC checks for deadlock unless told `CHECK_DEADLOCK FALSE`.
     pub check_deadlock: bool,
+    /// `CONSTRAINT(S)`: state predicates; a state outside them is neither
+    /// stored nor expanded.
+    pub constraints: Vec<Named>,
+    /// `ACTION_CONSTRAINT(S)`: action predicates; a step outside them is
+    /// not taken.
+    pub action_constraints: Vec<Named>,
+    /// `SYMMETRY`: a set of permutations of model values.
+    pub symmetry: Option<Named>,
+    /// `VIEW`: states with equal views are one state.
+    pub view: Option<Named>,
+    /// `ALIAS`: what counterexample states show.
+    pub alias: Option<Named>,
     /// The properties this config expects to be violated, with the line of
     /// the `expect-violation` comment that names each.
     pub expect_violation: BTreeMap<String, usize>,
@@ -67,6 +80,19 @@ impl Cfg {
         let tokens = lex(path, text)?;
         let mut parser = Parser { path, tokens, pos: 0 };
         parser.cfg()
+    }
+
+    /// The sections that change the explored state space or what a
+    /// counterexample shows, with the line naming each: a Rust model, which
+    /// implements none of them, refuses a config that has one.
+    pub fn state_space_sections(&self) -> Vec<(&'static str, &Named)> {
+        let mut out: Vec<(&'static str, &Named)> = Vec::new();
+        out.extend(self.constraints.iter().map(|n| ("CONSTRAINT", n)));
+        out.extend(self.action_constraints.iter().map(|n| ("ACTION_CONSTRAINT", n)));
+        out.extend(self.symmetry.iter().map(|n| ("SYMMETRY", n)));
+        out.extend(self.view.iter().map(|n| ("VIEW", n)));
+        out.extend(self.alias.iter().map(|n| ("ALIAS", n)));
+        out
     }
 
     /// Every property name the config lists, invariants first.
@@ -254,13 +280,6 @@ fn lex(path: &Path, text: &str) -> Result<Vec<Token>> {
 /// Sections of a TLC config that would change what is explored; tracewright
 /// refuses them instead of silently exploring a different state space.
 const UNSUPPORTED: &[&str] = &[
-    "CONSTRAINT",
-    "CONSTRAINTS",
-    "ACTION_CONSTRAINT",
-    "ACTION_CONSTRAINTS",
-    "SYMMETRY",
-    "VIEW",
-    "ALIAS",
     "POSTCONDITION",
     "TYPE",
     "TYPE_CONSTRAINT",
@@ -277,6 +296,13 @@ const KEYWORDS: &[&str] = &[
     "PROPERTY",
     "PROPERTIES",
     "CHECK_DEADLOCK",
+    "CONSTRAINT",
+    "CONSTRAINTS",
+    "ACTION_CONSTRAINT",
+    "ACTION_CONSTRAINTS",
+    "SYMMETRY",
+    "VIEW",
+    "ALIAS",
 ];
 
 fn is_section(tok: &Tok) -> bool {
@@ -332,6 +358,11 @@ impl Parser<'_> {
             invariants: Vec::new(),
             properties: Vec::new(),
             check_deadlock: true,
+            constraints: Vec::new(),
+            action_constraints: Vec::new(),
+            symmetry: None,
+            view: None,
+            alias: None,
             expect_violation: BTreeMap::new(),
         };
         // expect-violation comments may stand anywhere; collect them first.
@@ -386,6 +417,15 @@ impl Parser<'_> {
                 "INVARIANT" | "INVARIANTS" => {
                     self.names(&mut cfg.invariants, "an invariant name after INVARIANTS")?
                 }
+                "CONSTRAINT" | "CONSTRAINTS" => {
+                    self.names(&mut cfg.constraints, "a state constraint name after CONSTRAINTS")?
+                }
+                "ACTION_CONSTRAINT" | "ACTION_CONSTRAINTS" => {
+                    self.names(&mut cfg.action_constraints, "an action constraint name after ACTION_CONSTRAINTS")?
+                }
+                "SYMMETRY" => cfg.symmetry = Some(self.ident("the name of a set of permutations after SYMMETRY")?),
+                "VIEW" => cfg.view = Some(self.ident("the name of a state function after VIEW")?),
+                "ALIAS" => cfg.alias = Some(self.ident("the name of a record after ALIAS")?),
                 "PROPERTY" | "PROPERTIES" => {
                     self.names(&mut cfg.properties, "a property name after PROPERTIES")?
                 }
@@ -611,8 +651,11 @@ mod tests {
 
     #[test]
     fn refuses_sections_that_change_the_state_space() {
-        let err = parse("INIT Init\nNEXT Next\nSYMMETRY Perms\n").unwrap_err();
-        assert!(err.render().contains("t.cfg:3: tracewright does not support the SYMMETRY section"));
+        let err = parse("INIT Init\nNEXT Next\nPOSTCONDITION Post\n").unwrap_err();
+        assert!(err.render().contains("t.cfg:3: tracewright does not support the POSTCONDITION section"));
+        let cfg = parse("INIT Init\nNEXT Next\nSYMMETRY Perms\nCONSTRAINTS A B\nACTION_CONSTRAINT C\nVIEW V\nALIAS L\n").expect("parses");
+        let named: Vec<(&str, &str, usize)> = cfg.state_space_sections().iter().map(|(w, n)| (*w, n.name.as_str(), n.line)).collect();
+        assert_eq!(named, [("CONSTRAINT", "A", 4), ("CONSTRAINT", "B", 4), ("ACTION_CONSTRAINT", "C", 5), ("SYMMETRY", "Perms", 3), ("VIEW", "V", 6), ("ALIAS", "L", 7)]);
     }
 
     #[test]

@@ -808,6 +808,41 @@ impl<'p, 's> Ctx<'p, 's> {
         Ok(found)
     }
 
+    /// Evaluates an action predicate on the step from the current state to
+    /// `next`, with `locals` bound first (the variables of `\A p \in S`
+    /// around a fairness condition).
+    pub fn eval_step(&mut self, a: &'p Expr, next: &[Value], locals: &[Value]) -> R<bool> {
+        self.next = next.iter().cloned().map(Some).collect();
+        self.mode = Mode::Next;
+        for v in locals {
+            self.push(v.clone());
+        }
+        let r = self.eval_bool(a);
+        self.pop(locals.len());
+        r
+    }
+
+    /// The successors of the current state under an action, with `locals`
+    /// bound first.
+    pub fn successors_with(&mut self, a: &'p Expr, locals: &[Value]) -> R<()> {
+        for v in locals {
+            self.push(v.clone());
+        }
+        let r = self.successors(a);
+        self.pop(locals.len());
+        r
+    }
+
+    /// Evaluates an expression with `locals` bound first.
+    pub fn eval_with(&mut self, e: &'p Expr, locals: &[Value]) -> R<Value> {
+        for v in locals {
+            self.push(v.clone());
+        }
+        let r = self.eval(e);
+        self.pop(locals.len());
+        r
+    }
+
     // ----------------------------------------------------------- enumeration
 
     /// The initial states `init` allows.

@@ -25,14 +25,16 @@ use value::Value;
 
 /// Constructs the interpreter refuses, each with a clear error at its position.
 pub const REFUSED: &[&str] = &[
-    "INSTANCE (named or bare) and Inst!Op references",
+    "INSTANCE (named or bare) and Inst!Op references, so refinement properties Inst!Spec",
     "unbounded quantifiers \\E x : P / \\A x : P and CHOOSE without a set",
-    "temporal operators other than <>P, []P and WF_vars(Next) in the behaviour spec",
+    "temporal properties other than []P, <>P, []<>P, <>[]P, P ~> Q, [](P => <>Q), [][A]_v, their conjunctions and \\A x \\in S over them (with P, Q state predicates); \\E, ~, \\/ and nesting deeper than these",
+    "behaviour specs other than Init /\\ [][Next]_v /\\ fairness (WF_v(A), SF_v(A), conjunctions and \\A x \\in S of them); temporal existential quantification \\EE, \\AA",
     "Real numbers",
     "RECURSIVE inside LET",
+    "user-defined infix, prefix and postfix operators",
     "constant operators (CONSTANT F(_))",
     "TLCGet, TLCSet, RandomElement, JavaTime, Any",
-    "config sections CONSTRAINT, ACTION_CONSTRAINT, SYMMETRY, VIEW, ALIAS",
+    "config sections POSTCONDITION, TYPE, TYPE_CONSTRAINT",
 ];
 
 /// A problem found while loading a spec, at a position in it.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use super::ast::{Expr, Kind};
 use super::eval::{Ctx, EvalError, Trail};
+use crate::checker::liveness::{Fair, Temporal};
 use super::value::Value;
 use super::Program;
 use crate::checker::{CheckKind, Checked};
@@ -20,9 +21,30 @@ use crate::error::{Diagnostic, Error, Location, Result};
 use crate::model::{Fairness, Verdict, Violation};
 use crate::spec::cfg::{Cfg, DEADLOCK};
 
-/// A state: the values of the spec's variables, in declaration order.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct TlaState(pub Arc<[Value]>);
+/// A state: the values of the spec's variables, in declaration order, and,
+/// under a VIEW or SYMMETRY, the key by which it is stored: states with equal
+/// keys are one state (the view, and the least of the state's or view's
+/// images under the permutations).
+#[derive(Clone)]
+pub struct TlaState(pub Arc<[Value]>, Option<Arc<Value>>);
+
+impl PartialEq for TlaState {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.1, &other.1) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.0 == other.0,
+        }
+    }
+}
+impl Eq for TlaState {}
+impl std::hash::Hash for TlaState {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match &self.1 {
+            Some(k) => k.hash(h),
+            None => self.0.hash(h),
+        }
+    }
+}
 
 impl std::fmt::Debug for TlaState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,6 +57,9 @@ impl std::fmt::Debug for TlaState {
 pub struct TlaAction {
     pub next: TlaState,
     pub trail: Arc<[Trail]>,
+    /// The step leaves the model (a CONSTRAINT or ACTION_CONSTRAINT is
+    /// false): TLC counts it as generated but neither stores nor expands it.
+    pub pruned: bool,
 }
 
 /// A pointer into the program's syntax tree, which the model keeps alive.
@@ -58,6 +83,12 @@ pub struct TlaModel {
     init: ExprRef,
     next: ExprRef,
     pub fairness: Fairness,
+    constraints: Vec<ExprRef>,
+    action_constraints: Vec<ExprRef>,
+    view: Option<ExprRef>,
+    alias: Option<ExprRef>,
+    /// SYMMETRY: each permutation as (model value, image) pairs, sorted.
+    perms: Vec<Vec<(Value, Value)>>,
     error: Mutex<Option<EvalError>>,
     stop: Mutex<Option<Arc<AtomicBool>>>,
 }
@@ -133,8 +164,73 @@ impl TlaModel {
         }
     }
 
+    /// A state as ITF: its variables and, under an ALIAS, the alias
+    /// record's fields beside them (a field named as a variable is left to
+    /// the variable, so the trace still replays).
     pub fn encode(&self, state: &TlaState) -> serde_json::Map<String, serde_json::Value> {
-        self.prog.vars.iter().zip(state.0.iter()).map(|(n, v)| (n.to_string(), v.to_itf())).collect()
+        let mut out: serde_json::Map<String, serde_json::Value> =
+            self.prog.vars.iter().zip(state.0.iter()).map(|(n, v)| (n.to_string(), v.to_itf())).collect();
+        if let Some(alias) = self.alias {
+            let mut ctx = Ctx::new(&self.prog, &state.0);
+            match ctx.eval(alias.get()) {
+                Ok(Value::Rec(fields)) => {
+                    for (k, v) in fields.iter() {
+                        out.entry(k.to_string()).or_insert_with(|| v.to_itf());
+                    }
+                }
+                Ok(other) => self.failed(Box::new(EvalError {
+                    pos: alias.get().pos,
+                    msg: format!("ALIAS must be a record, not {}", other.kind()),
+                })),
+                Err(e) => self.failed(e),
+            }
+        }
+        out
+    }
+
+    /// A state with its storage key (VIEW, SYMMETRY), and whether it
+    /// satisfies the state constraints.
+    fn seal(&self, vals: Vec<Value>) -> (TlaState, bool) {
+        let vals: Arc<[Value]> = vals.into();
+        let mut ctx = Ctx::new(&self.prog, &vals);
+        let mut in_model = true;
+        for c in &self.constraints {
+            match ctx.eval_bool(c.get()) {
+                Ok(b) => in_model &= b,
+                Err(e) => self.failed(e),
+            }
+        }
+        let key = if self.view.is_none() && self.perms.is_empty() {
+            None
+        } else {
+            let base = match self.view {
+                Some(v) => match ctx.eval(v.get()) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        self.failed(e);
+                        Value::Bool(false)
+                    }
+                },
+                None => Value::Seq(Arc::new(vals.to_vec())),
+            };
+            let least = self.perms.iter().map(|p| permute(&base, p)).min().unwrap_or(base);
+            Some(Arc::new(least))
+        };
+        (TlaState(vals, key), in_model)
+    }
+
+    /// Whether a step satisfies the action constraints.
+    fn step_allowed(&self, from: &TlaState, to: &TlaState) -> bool {
+        self.action_constraints.iter().all(|c| {
+            let mut ctx = Ctx::new(&self.prog, &from.0);
+            match ctx.eval_step(c.get(), &to.0, &[]) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.failed(e);
+                    true
+                }
+            }
+        })
     }
 
     pub fn decode(&self, json: &serde_json::Value) -> std::result::Result<TlaState, String> {
@@ -144,7 +240,7 @@ impl TlaModel {
             let v = obj.get(&**n).ok_or_else(|| format!("variable {n} is missing"))?;
             vals.push(Value::from_itf(v)?);
         }
-        Ok(TlaState(vals.into()))
+        Ok(self.seal(vals).0)
     }
 }
 
@@ -159,7 +255,8 @@ impl stateright::Model for TlaModel {
             self.failed(e);
             return Vec::new();
         }
-        ctx.out.into_iter().map(|g| TlaState(g.state.into())).collect()
+        let out = std::mem::take(&mut ctx.out);
+        out.into_iter().map(|g| self.seal(g.state)).filter(|(_, in_model)| *in_model).map(|(s, _)| s).collect()
     }
 
     fn actions(&self, state: &TlaState, actions: &mut Vec<TlaAction>) {
@@ -168,11 +265,16 @@ impl stateright::Model for TlaModel {
             self.failed(e);
             return;
         }
-        actions.extend(ctx.out.into_iter().map(|g| TlaAction { next: TlaState(g.state.into()), trail: g.trail.into() }));
+        let out = std::mem::take(&mut ctx.out);
+        actions.extend(out.into_iter().map(|g| {
+            let (next, in_model) = self.seal(g.state);
+            let pruned = !in_model || !self.step_allowed(state, &next);
+            TlaAction { next, trail: g.trail.into(), pruned }
+        }));
     }
 
     fn next_state(&self, _: &TlaState, action: TlaAction) -> Option<TlaState> {
-        Some(action.next)
+        (!action.pruned).then_some(action.next)
     }
 }
 
@@ -190,12 +292,12 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
         }
         def.body.as_ref().ok_or_else(|| Error::Spec(Diagnostic::new(at(line), format!("`{name}` has no body"))))
     };
-    let (init, next, fairness): (&Expr, &Expr, Fairness) = match (&cfg.specification, &cfg.init, &cfg.next) {
+    let (init, next, fair): (&Expr, &Expr, Vec<FairSpec>) = match (&cfg.specification, &cfg.init, &cfg.next) {
         (Some(spec), _, _) => {
             let body = def_body(&spec.name, spec.line)?;
-            behaviour(&prog, body).map_err(|m| prog.error_at(body.pos, &m))?
+            behaviour(&prog, body).map_err(|(pos, m)| prog.error_at(pos, &m))?
         }
-        (None, Some(i), Some(n)) => (def_body(&i.name, i.line)?, def_body(&n.name, n.line)?, Fairness::None),
+        (None, Some(i), Some(n)) => (def_body(&i.name, i.line)?, def_body(&n.name, n.line)?, Vec::new()),
         _ => {
             return Err(Error::Spec(
                 Diagnostic::new(Location::file(&cfg.path), "the config names no behaviour")
@@ -203,11 +305,58 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
             ))
         }
     };
+    let fairness = if fair.is_empty() { Fairness::None } else { Fairness::WeakNext };
+    let state_pred = |name: &crate::spec::cfg::Named, what: &str| -> Result<ExprRef> {
+        let body = def_body(&name.name, name.line)?;
+        if super::visit_any(body, &|k| matches!(k, Kind::Always(_) | Kind::Eventually(_) | Kind::LeadsTo(..) | Kind::Fair { .. })) {
+            return Err(Error::Spec(Diagnostic::new(at(name.line), format!("`{}` is temporal; {what} must not be", name.name))));
+        }
+        Ok(ExprRef(body))
+    };
+    let mut constraints = Vec::new();
+    for c in &cfg.constraints {
+        let e = state_pred(c, "a CONSTRAINT")?;
+        if prog.def(&c.name).is_some_and(|d| prog.defs[d as usize].action_level) {
+            return Err(Error::Spec(Diagnostic::new(at(c.line), format!("`{}` reads the next state; list it under ACTION_CONSTRAINTS", c.name))));
+        }
+        constraints.push(e);
+    }
+    let action_constraints = cfg.action_constraints.iter().map(|c| state_pred(c, "an ACTION_CONSTRAINT")).collect::<Result<Vec<_>>>()?;
+    let view = cfg.view.as_ref().map(|v| state_pred(v, "a VIEW")).transpose()?;
+    let alias = cfg.alias.as_ref().map(|v| state_pred(v, "an ALIAS")).transpose()?;
+    let perms = match &cfg.symmetry {
+        None => Vec::new(),
+        Some(sym) => {
+            let body = state_pred(sym, "SYMMETRY")?;
+            let empty: [Value; 0] = [];
+            let mut ctx = Ctx::new(&prog, &empty);
+            let set = ctx.eval(body.get()).map_err(|e| prog.error_at(e.pos, &e.msg))?;
+            let items = set.elements().map_err(|m| prog.error_at(body.get().pos, &m))?;
+            let mut perms = Vec::new();
+            for p in items.iter() {
+                let pairs = p.fun_pairs().filter(|ps| ps.iter().all(|(k, v)| matches!((k, v), (Value::Model(_), Value::Model(_)))));
+                let Some(pairs) = pairs else {
+                    return Err(Error::Spec(
+                        Diagnostic::new(at(sym.line), format!("SYMMETRY {}: {p} is not a permutation of model values", sym.name))
+                            .hint("SYMMETRY takes Permutations(S) of a set S of model values, or a union of them"),
+                    ));
+                };
+                perms.push(pairs);
+            }
+            perms
+        }
+    };
+    let fair: Arc<[Fair<TlaModel>]> = fair.into_iter().map(|f| f.into_fair(next)).collect();
     let model = Arc::new(TlaModel {
         prog: prog.clone(),
         init: ExprRef(init),
         next: ExprRef(next),
         fairness,
+        constraints,
+        action_constraints,
+        view,
+        alias,
+        perms,
         error: Mutex::new(None),
         stop: Mutex::new(None),
     });
@@ -219,20 +368,26 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
                 Diagnostic::new(at(named.line), format!("`{}` is not a state predicate", named.name)).hint("list temporal formulas under PROPERTIES"),
             ));
         }
-        checks.push(Checked { name: named.name.clone(), kind: CheckKind::Invariant(judge(ExprRef(body), &named.name, false)) });
+        checks.push(Checked { name: named.name.clone(), kind: CheckKind::Invariant(judge(ExprRef(body), Vec::new(), &named.name, false)) });
     }
     for named in &cfg.properties {
         let body = def_body(&named.name, named.line)?;
-        let kind = match &body.kind {
-            Kind::Eventually(p) => CheckKind::Eventually(judge(ExprRef(&**p), &named.name, true), fairness, None),
-            Kind::Always(p) if !super::visit_any(p, &|k| matches!(k, Kind::Prime(_) | Kind::Always(_) | Kind::Eventually(_))) => {
-                CheckKind::Invariant(judge(ExprRef(&**p), &named.name, false))
-            }
+        let mut parts = Vec::new();
+        property(&prog, body, &named.name, &mut Vec::new(), &mut parts).map_err(|(pos, m)| prog.error_at(pos, &m))?;
+        let kind = match parts.len() {
+            1 => match parts.pop().expect("one part") {
+                Part::Invariant(j) => CheckKind::Invariant(j),
+                Part::Temporal(t) => CheckKind::Temporal(t, fair.clone()),
+            },
             _ => {
-                return Err(prog.error_at(
-                    body.pos,
-                    &format!("property `{}`: only <>P and []P with P a state predicate are supported by the interpreter", named.name),
-                ))
+                let mut all = Vec::new();
+                for p in parts {
+                    all.push(match p {
+                        Part::Invariant(j) => Temporal::Invariant(j),
+                        Part::Temporal(t) => t,
+                    });
+                }
+                CheckKind::Temporal(Temporal::Each(all), fair.clone())
             }
         };
         checks.push(Checked { name: named.name.clone(), kind });
@@ -243,14 +398,128 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
     Ok((model, checks))
 }
 
-fn judge(e: ExprRef, name: &str, eventually: bool) -> Arc<crate::checker::Judge<TlaModel>> {
+/// The image of a value under a permutation of model values.
+pub fn permute(v: &Value, perm: &[(Value, Value)]) -> Value {
+    match v {
+        Value::Model(_) => match perm.binary_search_by(|(k, _)| k.cmp(v)) {
+            Ok(i) => perm[i].1.clone(),
+            Err(_) => v.clone(),
+        },
+        Value::Set(items) => Value::set_of(items.iter().map(|x| permute(x, perm)).collect()),
+        Value::Seq(items) => Value::Seq(Arc::new(items.iter().map(|x| permute(x, perm)).collect())),
+        Value::Rec(fields) => Value::Rec(Arc::new(fields.iter().map(|(k, x)| (k.clone(), permute(x, perm))).collect())),
+        Value::Fun(pairs) => Value::fun_of(pairs.iter().map(|(k, x)| (permute(k, perm), permute(x, perm))).collect()),
+        _ => v.clone(),
+    }
+}
+
+/// One conjunct of a property: a state invariant, or a temporal form.
+enum Part {
+    Invariant(Arc<crate::checker::Judge<TlaModel>>),
+    Temporal(Temporal<TlaModel>),
+}
+
+fn is_temporal(e: &Expr) -> bool {
+    super::visit_any(e, &|k| matches!(k, Kind::Always(_) | Kind::Eventually(_) | Kind::LeadsTo(..) | Kind::Fair { .. }))
+}
+
+fn is_action(e: &Expr) -> bool {
+    super::visit_any(e, &|k| matches!(k, Kind::Prime(_) | Kind::PrimeExpr(_) | Kind::Unchanged(_)))
+}
+
+type Failure = (super::ast::Pos, String);
+
+/// Splits a property into the forms the checker knows: conjunctions and
+/// `\A x \in S` (S constant) are expanded; `[]P`, `<>P`, `[]<>P`, `<>[]P`,
+/// `P ~> Q`, `[](P => <>Q)` and `[][A]_v` are recognised.
+fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: &mut Vec<Part>) -> std::result::Result<(), Failure> {
+    let refuse = |e: &Expr| -> Failure {
+        (
+            e.pos,
+            format!(
+                "property `{name}`: this temporal form is not supported by the interpreter (supported: []P, <>P, []<>P, <>[]P, P ~> Q, [][A]_v, their conjunctions and \\A x \\in S over them)"
+            ),
+        )
+    };
+    let state = |e: &Expr| -> std::result::Result<ExprRef, Failure> {
+        if is_temporal(e) || is_action(e) {
+            Err(refuse(e))
+        } else {
+            Ok(ExprRef(e))
+        }
+    };
+    let j = |e: ExprRef, locals: &Vec<Value>, eventually: bool| judge(e, locals.clone(), name, eventually);
+    match &e.kind {
+        Kind::And(items) => {
+            for i in items {
+                property(prog, i, name, locals, out)?;
+            }
+        }
+        Kind::Call(d, args) if args.is_empty() && prog.defs[*d as usize].body.as_ref().is_some_and(is_temporal) => {
+            let body = prog.defs[*d as usize].body.as_ref().expect("checked");
+            // The callee's locals start afresh.
+            let mut inner = Vec::new();
+            property(prog, body, name, &mut inner, out)?;
+        }
+        Kind::Forall(bounds, body) if is_temporal(body) => {
+            let empty: [Value; 0] = [];
+            let mut sets = Vec::new();
+            for b in bounds {
+                if b.tuple.is_some() {
+                    return Err(refuse(e));
+                }
+                let mut ctx = Ctx::new(prog, &empty);
+                let set = ctx.eval_with(&b.set, locals).map_err(|err| (err.pos, err.msg))?;
+                sets.push(set.elements().map_err(|m| (b.set.pos, m))?);
+            }
+            let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
+            for set in &sets {
+                combos = combos.into_iter().flat_map(|c| set.iter().map(move |x| [c.clone(), vec![x.clone()]].concat())).collect();
+            }
+            for c in combos {
+                let n = c.len();
+                locals.extend(c);
+                let r = property(prog, body, name, locals, out);
+                locals.truncate(locals.len() - n);
+                r?;
+            }
+        }
+        Kind::Always(inner) => match &inner.kind {
+            Kind::Eventually(p) => out.push(Part::Temporal(Temporal::LeadsTo(Some(always_true()), j(state(p)?, locals, true)))),
+            Kind::BoxAction(..) if !is_temporal(inner) => {
+                let a = ExprRef(&**inner);
+                let locals = locals.clone();
+                let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| m.step_holds(a, s, t, &locals);
+                out.push(Part::Temporal(Temporal::ActionAlways(Arc::new(step))));
+            }
+            Kind::Implies(p, q) if matches!(q.kind, Kind::Eventually(_)) => {
+                let Kind::Eventually(q) = &q.kind else { unreachable!("matched") };
+                out.push(Part::Temporal(Temporal::LeadsTo(Some(j(state(p)?, locals, false)), j(state(q)?, locals, true))));
+            }
+            _ => out.push(Part::Invariant(j(state(inner)?, locals, false))),
+        },
+        Kind::Eventually(inner) => match &inner.kind {
+            Kind::Always(p) => out.push(Part::Temporal(Temporal::EventuallyAlways(j(state(p)?, locals, false)))),
+            _ => out.push(Part::Temporal(Temporal::LeadsTo(None, j(state(inner)?, locals, true)))),
+        },
+        Kind::LeadsTo(p, q) => out.push(Part::Temporal(Temporal::LeadsTo(Some(j(state(p)?, locals, false)), j(state(q)?, locals, true)))),
+        _ => return Err(refuse(e)),
+    }
+    Ok(())
+}
+
+fn always_true() -> Arc<crate::checker::Judge<TlaModel>> {
+    Arc::new(|_: &TlaModel, _: &TlaState| -> Verdict { Ok(()) })
+}
+
+fn judge(e: ExprRef, locals: Vec<Value>, name: &str, eventually: bool) -> Arc<crate::checker::Judge<TlaModel>> {
     let headline: Arc<str> = if eventually {
         Arc::from(format!("{name}: the behaviour never reaches a state where it holds"))
     } else {
-        Arc::from(format!("invariant {name} is violated"))
+        Arc::from(format!("{name} is violated"))
     };
     Arc::new(move |m: &TlaModel, s: &TlaState| -> Verdict {
-        if m.holds(e.get(), s) {
+        if m.holds_with(e.get(), s, &locals) {
             Ok(())
         } else {
             Err(Violation::new(headline.to_string()))
@@ -258,8 +527,104 @@ fn judge(e: ExprRef, name: &str, eventually: bool) -> Arc<crate::checker::Judge<
     })
 }
 
-/// Init, Next and the fairness of `Init /\ [][Next]_vars /\ WF_vars(Next)`.
-fn behaviour<'a>(prog: &'a Program, body: &'a Expr) -> std::result::Result<(&'a Expr, &'a Expr, Fairness), String> {
+/// A fairness condition of the behaviour spec: `WF_v(A)` or `SF_v(A)`,
+/// with the values of the `\A` variables around it.
+struct FairSpec {
+    strong: bool,
+    vars: ExprRef,
+    action: ExprRef,
+    locals: Vec<Value>,
+    name: String,
+}
+
+impl FairSpec {
+    /// The condition as the checker takes it: whether a step changes `v`
+    /// and is an A step. A is enumerated from each state once (the graph
+    /// asks about every step from one state in a row), and not at all when
+    /// it is the next-state action itself, whose steps every edge is.
+    fn into_fair(self, next: &Expr) -> Fair<TlaModel> {
+        let FairSpec { strong, vars, action, locals, name } = self;
+        let is_next = locals.is_empty() && same_action(action.get(), next);
+        let cache: Mutex<Option<(Arc<[Value]>, Vec<Arc<[Value]>>)>> = Mutex::new(None);
+        let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| -> bool {
+            let (Some(before), Some(after)) = (m.value_with(vars, s, &locals), m.value_with(vars, t, &locals)) else { return false };
+            if before == after {
+                return false;
+            }
+            if is_next {
+                return true;
+            }
+            let mut slot = cache.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.as_ref().is_none_or(|(from, _)| *from != s.0) {
+                let mut ctx = Ctx::new(&m.prog, &s.0);
+                let succ = match ctx.successors_with(action.get(), &locals) {
+                    Ok(()) => ctx.out.drain(..).map(|g| Arc::from(g.state)).collect(),
+                    Err(e) => {
+                        m.failed(e);
+                        Vec::new()
+                    }
+                };
+                *slot = Some((s.0.clone(), succ));
+            }
+            slot.as_ref().is_some_and(|(_, succ)| succ.iter().any(|x| *x == t.0))
+        };
+        Fair { strong, name, step: Arc::new(step) }
+    }
+}
+
+/// Whether a fairness condition's action is the next-state action.
+fn same_action(a: &Expr, next: &Expr) -> bool {
+    match (&a.kind, &next.kind) {
+        (Kind::Call(x, xs), Kind::Call(y, ys)) => x == y && xs.is_empty() && ys.is_empty(),
+        _ => std::ptr::eq(a, next),
+    }
+}
+
+impl TlaModel {
+    /// Evaluates a state predicate with locals bound; an error is recorded
+    /// and reads as true.
+    fn holds_with(&self, e: &Expr, state: &TlaState, locals: &[Value]) -> bool {
+        let mut ctx = Ctx::new(&self.prog, &state.0);
+        match ctx.eval_with(e, locals) {
+            Ok(Value::Bool(b)) => b,
+            Ok(other) => {
+                self.failed(Box::new(EvalError { pos: e.pos, msg: format!("a property must be a boolean, not {}", other.kind()) }));
+                true
+            }
+            Err(err) => {
+                self.failed(err);
+                true
+            }
+        }
+    }
+
+    fn value_with(&self, e: ExprRef, state: &TlaState, locals: &[Value]) -> Option<Value> {
+        let mut ctx = Ctx::new(&self.prog, &state.0);
+        match ctx.eval_with(e.get(), locals) {
+            Ok(v) => Some(v),
+            Err(err) => {
+                self.failed(err);
+                None
+            }
+        }
+    }
+
+    /// Whether the step from `s` to `t` satisfies an action.
+    fn step_holds(&self, a: ExprRef, s: &TlaState, t: &TlaState, locals: &[Value]) -> bool {
+        let mut ctx = Ctx::new(&self.prog, &s.0);
+        match ctx.eval_step(a.get(), &t.0, locals) {
+            Ok(b) => b,
+            Err(err) => {
+                self.failed(err);
+                false
+            }
+        }
+    }
+}
+
+/// Init, Next and the fairness conditions of
+/// `Init /\ [][Next]_vars /\ WF_vars(A) /\ SF_vars(B) /\ \A p \in S : WF_vars(C(p))`.
+fn behaviour<'a>(prog: &'a Program, body: &'a Expr) -> std::result::Result<(&'a Expr, &'a Expr, Vec<FairSpec>), Failure> {
     let mut conjuncts = Vec::new();
     flatten(prog, body, &mut conjuncts);
     let mut init = None;
@@ -269,37 +634,65 @@ fn behaviour<'a>(prog: &'a Program, body: &'a Expr) -> std::result::Result<(&'a 
         match &c.kind {
             Kind::Always(inner) => match &inner.kind {
                 Kind::BoxAction(a, _) => next = Some(&**a),
-                _ => return Err("the behaviour spec's [] must be [][Next]_vars".into()),
+                _ => return Err((c.pos, "the behaviour spec's [] must be [][Next]_vars".into())),
             },
-            Kind::Fair { strong: false, action, .. } => fair.push(&**action),
-            Kind::Fair { strong: true, .. } => return Err("SF_vars(A) (strong fairness) is not supported by the interpreter".into()),
-            _ if super::visit_any(c, &|k| matches!(k, Kind::Always(_) | Kind::Eventually(_) | Kind::Fair { .. })) => {
-                return Err("this behaviour spec has a temporal form the interpreter does not support".into())
-            }
+            Kind::Fair { .. } | Kind::Forall(..) if is_temporal(c) => fairness(prog, c, &mut Vec::new(), &mut fair)?,
+            _ if is_temporal(c) => return Err((c.pos, "this behaviour spec has a temporal form the interpreter does not support".into())),
             _ => {
                 if init.is_some() {
-                    return Err("the behaviour spec has more than one initial predicate".into());
+                    return Err((c.pos, "the behaviour spec has more than one initial predicate".into()));
                 }
                 init = Some(c)
             }
         }
     }
     let (Some(init), Some(next)) = (init, next) else {
-        return Err("the behaviour spec must have the form Init /\\ [][Next]_vars /\\ WF_vars(Next)".into());
+        return Err((body.pos, "the behaviour spec must have the form Init /\\ [][Next]_vars /\\ WF_vars(A) /\\ …".into()));
     };
-    let fairness = match fair.as_slice() {
-        [] => Fairness::None,
-        [a] if same_action(a, next) => Fairness::WeakNext,
-        _ => return Err("only WF_vars(Next) on the whole next-state action is supported by the interpreter".into()),
-    };
-    Ok((init, next, fairness))
+    if fair.len() > 64 {
+        return Err((body.pos, "more than 64 fairness conditions".into()));
+    }
+    Ok((init, next, fair))
 }
 
-fn same_action(a: &Expr, b: &Expr) -> bool {
-    match (&a.kind, &b.kind) {
-        (Kind::Call(x, xs), Kind::Call(y, ys)) => x == y && xs.is_empty() && ys.is_empty(),
-        _ => std::ptr::eq(a, b),
+/// The fairness conditions of a conjunct of the behaviour spec: `WF_v(A)`,
+/// `SF_v(A)`, conjunctions of them, and `\A x \in S` (S constant) around them.
+fn fairness(prog: &Program, e: &Expr, locals: &mut Vec<Value>, out: &mut Vec<FairSpec>) -> std::result::Result<(), Failure> {
+    match &e.kind {
+        Kind::Fair { strong, vars, action } => {
+            let kind = if *strong { "SF" } else { "WF" };
+            let name = if locals.is_empty() {
+                kind.to_string()
+            } else {
+                format!("{kind}({})", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+            };
+            out.push(FairSpec { strong: *strong, vars: ExprRef(&**vars), action: ExprRef(&**action), locals: locals.clone(), name });
+        }
+        Kind::And(items) => {
+            for i in items {
+                fairness(prog, i, locals, out)?;
+            }
+        }
+        Kind::Forall(bounds, body) if bounds.iter().all(|b| b.tuple.is_none()) => {
+            let empty: [Value; 0] = [];
+            let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
+            for b in bounds {
+                let mut ctx = Ctx::new(prog, &empty);
+                let set = ctx.eval_with(&b.set, locals).map_err(|e| (e.pos, e.msg))?;
+                let items = set.elements().map_err(|m| (b.set.pos, m))?;
+                combos = combos.into_iter().flat_map(|c| items.iter().map(move |x| [c.clone(), vec![x.clone()]].concat())).collect();
+            }
+            for c in combos {
+                let n = c.len();
+                locals.extend(c);
+                let r = fairness(prog, body, locals, out);
+                locals.truncate(locals.len() - n);
+                r?;
+            }
+        }
+        _ => return Err((e.pos, "a fairness condition must be WF_v(A), SF_v(A), or a conjunction or \\A x \\in S of them".into())),
     }
+    Ok(())
 }
 
 /// The conjuncts of a formula, through zero-argument definitions.
@@ -309,7 +702,7 @@ fn flatten<'a>(prog: &'a Program, e: &'a Expr, out: &mut Vec<&'a Expr>) {
         Kind::Call(d, args) if args.is_empty() => {
             let def = &prog.defs[*d as usize];
             match &def.body {
-                Some(b) if super::visit_any(b, &|k| matches!(k, Kind::Always(_) | Kind::Fair { .. })) => flatten(prog, b, out),
+                Some(b) if is_temporal(b) => flatten(prog, b, out),
                 _ => out.push(e),
             }
         }

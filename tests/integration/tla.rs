@@ -23,6 +23,8 @@ pub struct Counts {
     pub violated: BTreeSet<String>,
     /// States on each counterexample (TLC's "State n" count).
     pub trace_states: BTreeMap<String, usize>,
+    /// For each lasso counterexample, the index its last state steps back to.
+    pub loops: BTreeMap<String, usize>,
 }
 
 /// Checks a spec with the interpreter.
@@ -50,5 +52,13 @@ pub fn interpret(tla: &Path, cfg: &Path, threads: usize) -> Result<Counts, Strin
             _ => None,
         })
         .collect();
-    Ok(Counts { distinct: outcome.distinct, generated: outcome.generated, depth: outcome.depth, violated, trace_states })
+    let loops = outcome
+        .properties
+        .iter()
+        .filter_map(|p| match &p.status {
+            Status::Violated(cx) => cx.loop_index.map(|i| (p.name.clone(), i)),
+            _ => None,
+        })
+        .collect();
+    Ok(Counts { distinct: outcome.distinct, generated: outcome.generated, depth: outcome.depth, violated, trace_states, loops })
 }

@@ -59,3 +59,17 @@ fn an_unassigned_variable_is_an_error_not_a_silent_state() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("leaves variable y unassigned"), "{text}");
 }
+
+#[test]
+fn refused_temporal_forms_and_config_sections_are_named_with_their_position() {
+    let body = format!("{COUNTER}Next == x' = (x + 1) % 3\nSpec == Init /\\ [][Next]_x /\\ WF_x(Next)\nP == <>(x = 1) \\/ [](x = 0)");
+    let (code, text) = check("Tf", &body, "SPECIFICATION Spec\nPROPERTY P\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Tf.tla:7") && text.contains("temporal form is not supported"), "{text}");
+    let (code, text) = check("Pc", &format!("{COUNTER}Next == x' = x"), "INIT Init\nNEXT Next\nPOSTCONDITION Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Pc.cfg:3") && text.contains("POSTCONDITION"), "{text}");
+    let (code, text) = check("Sy", &format!("{COUNTER}Next == x' = x\nS == {{<<1, 2>>}}"), "INIT Init\nNEXT Next\nSYMMETRY S\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Sy.cfg:3") && text.contains("not a permutation of model values"), "{text}");
+}
