@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::value::Value;
+use super::value::{Str, Value};
 
 /// A position in a source file: file index into [`Program::files`], 1-based
 /// line and column.
@@ -44,7 +44,7 @@ pub struct Lambda {
 #[derive(Debug)]
 pub enum ExceptStep {
     Apply(Vec<Expr>),
-    Field(Arc<str>),
+    Field(Str),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,10 +160,10 @@ pub enum Kind {
     SetMap(Vec<Bound>, Box<Expr>),
     FunDef(Vec<Bound>, Box<Expr>),
     FunApp(Box<Expr>, Vec<Expr>),
-    Dot(Box<Expr>, Arc<str>),
+    Dot(Box<Expr>, Str),
     FunSet(Box<Expr>, Box<Expr>),
-    RecDef(Vec<(Arc<str>, Expr)>),
-    RecSet(Vec<(Arc<str>, Expr)>),
+    RecDef(Vec<(Str, Expr)>),
+    RecSet(Vec<(Str, Expr)>),
     Tuple(Vec<Expr>),
     /// `[f EXCEPT !p = e, …]`; `@` in e is the slot `at`.
     Except(Box<Expr>, Vec<(Vec<ExceptStep>, Expr)>, u32),

@@ -120,10 +120,27 @@ pub struct Ctx<'p, 's> {
     trail: Vec<Trail>,
     /// Stop at the first generated state (ENABLED).
     probe: bool,
-    /// Values of argument-free definitions that read only the current
-    /// state, computed once per state.
-    memo: Vec<Option<Value>>,
+    /// Values of definitions that read only the current state, computed
+    /// once per state.
+    memo: Memo,
     pub out: Vec<Generated>,
+}
+
+/// Values of definitions computed in one state: argument-free ones by
+/// definition, and calls with arguments of those [`Program::memo_args`] marks
+/// by definition and argument values. A [`Ctx`] for another state must start
+/// from an empty one (see [`Ctx::with_memo`]).
+#[derive(Default)]
+pub struct Memo {
+    zero: Vec<Option<Value>>,
+    args: hashbrown::HashMap<(u32, Vec<Value>), Value, foldhash::fast::FixedState>,
+}
+
+impl Memo {
+    pub fn clear(&mut self) {
+        self.zero.clear();
+        self.args.clear();
+    }
 }
 
 impl<'p, 's> Ctx<'p, 's> {
@@ -138,9 +155,22 @@ impl<'p, 's> Ctx<'p, 's> {
             primed: false,
             trail: Vec::new(),
             probe: false,
-            memo: Vec::new(),
+            memo: Memo::default(),
             out: Vec::new(),
         }
+    }
+
+    /// A context whose memo starts from `memo`, which must hold values
+    /// computed in the state `cur` of the same program (or nothing).
+    pub fn with_memo(prog: &'p Program, cur: &'s [Value], memo: Memo) -> Ctx<'p, 's> {
+        let mut ctx = Ctx::new(prog, cur);
+        ctx.memo = memo;
+        ctx
+    }
+
+    /// The memo, to be handed to the next context on the same state.
+    pub fn take_memo(&mut self) -> Memo {
+        std::mem::take(&mut self.memo)
     }
 
     // ---------------------------------------------------------------- frames
@@ -245,19 +275,29 @@ impl<'p, 's> Ctx<'p, 's> {
                 if let Some(v) = &def.folded {
                     return Ok(v.clone());
                 }
-                let memoizable = args.is_empty() && !def.action_level && !def.is_function && self.mode != Mode::Init && !self.primed;
+                let in_state = self.mode != Mode::Init && !self.primed;
+                let memoizable = in_state && args.is_empty() && !def.action_level && !def.is_function;
                 if memoizable {
-                    if let Some(Some(v)) = self.memo.get(*d as usize) {
+                    if let Some(Some(v)) = self.memo.zero.get(*d as usize) {
                         return Ok(v.clone());
                     }
                 }
                 let vals = self.eval_all(args)?;
+                if in_state && self.prog.memo_args.get(*d as usize) == Some(&true) {
+                    let key = (*d, vals);
+                    if let Some(v) = self.memo.args.get(&key) {
+                        return Ok(v.clone());
+                    }
+                    let v = self.call_def(*d, key.1.clone(), e.pos)?;
+                    self.memo.args.insert(key, v.clone());
+                    return Ok(v);
+                }
                 let v = self.call_def(*d, vals, e.pos)?;
                 if memoizable {
-                    if self.memo.len() <= *d as usize {
-                        self.memo.resize(self.prog.defs.len(), None);
+                    if self.memo.zero.len() <= *d as usize {
+                        self.memo.zero.resize(self.prog.defs.len(), None);
                     }
-                    self.memo[*d as usize] = Some(v.clone());
+                    self.memo.zero[*d as usize] = Some(v.clone());
                 }
                 Ok(v)
             }
@@ -421,7 +461,7 @@ impl<'p, 's> Ctx<'p, 's> {
             }
             Kind::Dot(r, field) => {
                 let rv = self.eval(r)?;
-                match rv.field(field) {
+                match rv.field(*field) {
                     Some(v) => Ok(v.clone()),
                     None => fail(e.pos, format!("record {} has no field `{field}`", show(&rv))),
                 }
@@ -443,7 +483,7 @@ impl<'p, 's> Ctx<'p, 's> {
                     let s = self.eval(v)?;
                     sets.push((k.clone(), s.elements().or_else(|m| fail(v.pos, m))?));
                 }
-                let mut out: Vec<Vec<(Arc<str>, Value)>> = vec![Vec::new()];
+                let mut out: Vec<Vec<(super::value::Str, Value)>> = vec![Vec::new()];
                 for (k, items) in &sets {
                     let mut grown = Vec::new();
                     for partial in &out {
@@ -470,7 +510,7 @@ impl<'p, 's> Ctx<'p, 's> {
                     let mut keys = Vec::with_capacity(path.len());
                     for step in path {
                         keys.push(match step {
-                            ExceptStep::Field(f) => Value::Str(f.clone()),
+                            ExceptStep::Field(f) => Value::Str(*f),
                             ExceptStep::Apply(args) => self.fn_arg(args)?,
                         });
                     }

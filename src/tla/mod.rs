@@ -57,6 +57,10 @@ pub struct Program {
     pub assumes: Vec<Expr>,
     /// Where unassigned-variable errors point: the Init or Next definition.
     pub action_pos: Pos,
+    /// Per definition: a call with arguments is worth caching per state (see
+    /// [`eval::Memo`]): it reads only the current state, takes no operator
+    /// arguments, and its body ranges over a set or calls one that does.
+    pub memo_args: Vec<bool>,
 }
 
 impl std::fmt::Debug for Program {
@@ -157,6 +161,7 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
         names: HashMap::new(),
         assumes: Vec::new(),
         action_pos: Pos::default(),
+        memo_args: Vec::new(),
     };
     // First pass: every declared name, so bodies can refer to later ones.
     let mut units: Vec<(u16, Vec<Node<'_>>)> = Vec::new();
@@ -334,6 +339,7 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
             break;
         }
     }
+    prog.memo_args = memo_args(&prog);
     // Constants: values from the config, or the value of a definition.
     prog.const_values = vec![Value::Bool(false); prog.consts.len()];
     let mut pending = Vec::new();
@@ -394,6 +400,45 @@ fn state_level(prog: &Program, e: &Expr) -> bool {
         _ => {}
     });
     found
+}
+
+/// Which definitions [`Program::memo_args`] marks: those whose body iterates
+/// (a quantifier, CHOOSE, a set or function constructor) directly or through
+/// the definitions it calls.
+fn memo_args(prog: &Program) -> Vec<bool> {
+    let n = prog.defs.len();
+    let mut iterates = vec![false; n];
+    loop {
+        let mut changed = false;
+        for i in 0..n {
+            if iterates[i] {
+                continue;
+            }
+            let Some(body) = &prog.defs[i].body else { continue };
+            let mut found = false;
+            visit(body, &mut |k| match k {
+                Kind::Exists(..) | Kind::Forall(..) | Kind::Choose(..) | Kind::SetFilter(..) | Kind::SetMap(..) | Kind::FunDef(..) => {
+                    found = true
+                }
+                Kind::Call(d, _) | Kind::FnDefApply(d, _) if iterates[*d as usize] => found = true,
+                _ => {}
+            });
+            if found {
+                iterates[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    prog.defs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            iterates[i] && !d.params.is_empty() && d.params.iter().all(|&a| a == 0) && !d.action_level && !d.is_function
+        })
+        .collect()
 }
 
 /// Whether an expression reads the next state.
@@ -484,10 +529,10 @@ pub fn from_cfg(v: &crate::spec::value::Value) -> Value {
         C::Bool(b) => Value::Bool(*b),
         C::Int(n) => Value::Int(*n),
         C::Str(s) => Value::str(s),
-        C::ModelValue(s) => Value::Model(Arc::from(s.as_str())),
+        C::ModelValue(s) => Value::Model(value::Str::new(s)),
         C::Set(items) => Value::set_of(items.iter().map(from_cfg).collect()),
         C::Tuple(items) => Value::Seq(Arc::new(items.iter().map(from_cfg).collect())),
-        C::Record(fields) => Value::record(fields.iter().map(|(k, v)| (Arc::from(k.as_str()), from_cfg(v))).collect()),
+        C::Record(fields) => Value::record(fields.iter().map(|(k, v)| (value::Str::new(k), from_cfg(v))).collect()),
     }
 }
 

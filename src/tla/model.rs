@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::ast::{Expr, Kind};
-use super::eval::{Ctx, EvalError, Trail};
+use super::eval::{Ctx, EvalError, Memo, Trail};
 use crate::checker::liveness::{Fair, Temporal};
 use super::value::Value;
 use super::Program;
@@ -154,8 +154,25 @@ impl TlaModel {
 
     /// Evaluates a state predicate; an error is recorded and reads as true.
     pub fn holds(&self, e: &Expr, state: &TlaState) -> bool {
-        let mut ctx = Ctx::new(&self.prog, &state.0);
-        match ctx.eval_bool(e) {
+        // The properties of one state are judged one after the other on one
+        // thread: they share the values of the definitions they call.
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(usize, TlaState, Memo)>> = const { std::cell::RefCell::new(None) };
+        }
+        let prog_id = Arc::as_ptr(&self.prog) as usize;
+        let memo = LAST.with(|last| match last.borrow_mut().take() {
+            Some((p, s, memo)) if p == prog_id && Arc::ptr_eq(&s.0, &state.0) => memo,
+            Some((_, _, mut memo)) => {
+                memo.clear();
+                memo
+            }
+            None => Memo::default(),
+        });
+        let mut ctx = Ctx::with_memo(&self.prog, &state.0, memo);
+        let r = ctx.eval_bool(e);
+        let memo = ctx.take_memo();
+        LAST.with(|last| *last.borrow_mut() = Some((prog_id, state.clone(), memo)));
+        match r {
             Ok(b) => b,
             Err(err) => {
                 self.failed(err);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tree_sitter::Node;
 
 use super::ast::{Bound, Builtin, Def, ExceptStep, Expr, Kind, Lambda, Pos};
-use super::value::{Lazy, Value};
+use super::value::{Lazy, Str, Value};
 use super::{Program, SpecError};
 
 /// Modules TLC provides; their operators are built in.
@@ -545,7 +545,7 @@ impl<'p> Compiler<'p> {
             }
             "record_value" => {
                 let e = self.boxed(k[0], scope)?;
-                Kind::Dot(e, Arc::from(self.text(k[1])))
+                Kind::Dot(e, Str::new(self.text(k[1])))
             }
             "set_of_functions" => {
                 let es: Vec<Node<'_>> = k.into_iter().filter(|n| n.kind() != "maps_to").collect();
@@ -558,7 +558,7 @@ impl<'p> Compiler<'p> {
                     if pair.len() != 2 {
                         return Err(self.err(node, "malformed record"));
                     }
-                    fields.push((Arc::from(self.text(pair[0])), self.expr(pair[1], scope)?));
+                    fields.push((Str::new(self.text(pair[0])), self.expr(pair[1], scope)?));
                 }
                 if node.kind() == "record_literal" { Kind::RecDef(fields) } else { Kind::RecSet(fields) }
             }
@@ -580,7 +580,7 @@ impl<'p> Compiler<'p> {
                         match step.kind() {
                             "except_update_record_field" => {
                                 let id = kids(step).into_iter().next().ok_or_else(|| self.err(step, "field without a name"))?;
-                                path.push(ExceptStep::Field(Arc::from(self.text(id))));
+                                path.push(ExceptStep::Field(Str::new(self.text(id))));
                             }
                             "except_update_fn_appl" => path.push(ExceptStep::Apply(self.exprs(&kids(step), scope)?)),
                             _ => return Err(self.refuse(step, "this EXCEPT path")),

@@ -12,20 +12,116 @@
 //!   one that is infinite is an error. A lazy value never enters a state.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// An interned string (a string value, a model value, a record field name):
+/// every string with the same text is one allocation for the rest of the
+/// process, so a copy is a pointer copy with no reference count that threads
+/// would share, and equality is pointer equality. It orders and hashes by
+/// its text, so sets and fingerprints do not depend on the order strings
+/// were first seen (which differs between runs with more than one thread).
+///
+/// The texts are never freed: a run holds the strings of its spec, its
+/// config and those its expressions build (`\o`, ToString), a bounded set.
+#[derive(Clone, Copy)]
+pub struct Str(&'static str);
+
+static POOL: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+thread_local! {
+    /// Strings this thread already interned: most lookups take no lock.
+    static SEEN: std::cell::RefCell<HashSet<&'static str, foldhash::fast::FixedState>> =
+        std::cell::RefCell::new(HashSet::with_hasher(foldhash::fast::FixedState::default()));
+}
+
+impl Str {
+    pub fn new(s: &str) -> Str {
+        if let Some(found) = SEEN.with(|seen| seen.borrow().get(s).copied()) {
+            return Str(found);
+        }
+        let interned = {
+            let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+            let pool = pool.get_or_insert_with(HashSet::new);
+            match pool.get(s) {
+                Some(found) => *found,
+                None => {
+                    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+                    pool.insert(leaked);
+                    leaked
+                }
+            }
+        };
+        SEEN.with(|seen| seen.borrow_mut().insert(interned));
+        Str(interned)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Str {
+        Str::new(s)
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Str) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+impl Eq for Str {}
+
+impl PartialOrd for Str {
+    fn partial_cmp(&self, other: &Str) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Str {
+    fn cmp(&self, other: &Str) -> Ordering {
+        if self == other { Ordering::Equal } else { self.0.cmp(other.0) }
+    }
+}
+
+impl std::hash::Hash for Str {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
 
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
     Bool(bool),
     Int(i64),
-    Str(Arc<str>),
+    Str(Str),
     /// A TLC model value: equal only to itself.
-    Model(Arc<str>),
+    Model(Str),
     Set(Arc<Vec<Value>>),
     Seq(Arc<Vec<Value>>),
     /// Fields sorted by name.
-    Rec(Arc<Vec<(Arc<str>, Value)>>),
+    Rec(Arc<Vec<(Str, Value)>>),
     /// Any other function, sorted by argument.
     Fun(Arc<Vec<(Value, Value)>>),
     Lazy(Arc<Lazy>),
@@ -57,7 +153,7 @@ pub const EAGER_RANGE: i64 = 1 << 16;
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::from(s))
+        Value::Str(Str::new(s))
     }
 
     pub fn empty_set() -> Value {
@@ -114,7 +210,7 @@ impl Value {
         Value::Fun(Arc::new(pairs))
     }
 
-    pub fn record(mut fields: Vec<(Arc<str>, Value)>) -> Value {
+    pub fn record(mut fields: Vec<(Str, Value)>) -> Value {
         fields.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         fields.dedup_by(|a, b| a.0 == b.0);
         if fields.is_empty() {
@@ -170,7 +266,7 @@ impl Value {
             Value::Seq(items) => {
                 Some(items.iter().enumerate().map(|(i, v)| (Value::Int(i as i64 + 1), v.clone())).collect())
             }
-            Value::Rec(fields) => Some(fields.iter().map(|(k, v)| (Value::Str(k.clone()), v.clone())).collect()),
+            Value::Rec(fields) => Some(fields.iter().map(|(k, v)| (Value::Str(*k), v.clone())).collect()),
             Value::Fun(pairs) => Some(pairs.as_ref().clone()),
             _ => None,
         }
@@ -180,7 +276,7 @@ impl Value {
     pub fn domain(&self) -> Option<Value> {
         match self {
             Value::Seq(items) => Some(Value::range(1, items.len() as i64)),
-            Value::Rec(fields) => Some(Value::Set(Arc::new(fields.iter().map(|(k, _)| Value::Str(k.clone())).collect()))),
+            Value::Rec(fields) => Some(Value::Set(Arc::new(fields.iter().map(|(k, _)| Value::Str(*k)).collect()))),
             Value::Fun(pairs) => Some(Value::Set(Arc::new(pairs.iter().map(|(k, _)| k.clone()).collect()))),
             _ => None,
         }
@@ -199,10 +295,10 @@ impl Value {
     }
 
     /// A record field.
-    pub fn field(&self, name: &str) -> Option<&Value> {
+    pub fn field(&self, name: Str) -> Option<&Value> {
         match self {
-            Value::Rec(fields) => fields.iter().find(|(f, _)| &**f == name).map(|(_, v)| v),
-            Value::Fun(pairs) => pairs.iter().find(|(k, _)| matches!(k, Value::Str(s) if &**s == name)).map(|(_, v)| v),
+            Value::Rec(fields) => fields.iter().find(|(f, _)| *f == name).map(|(_, v)| v),
+            Value::Fun(pairs) => pairs.iter().find(|(k, _)| matches!(k, Value::Str(s) if *s == name)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -476,7 +572,7 @@ impl Value {
                     return Ok(Value::Seq(Arc::new(items.iter().map(Value::from_itf).collect::<Result<_, _>>()?)));
                 }
                 if let Some(J::String(s)) = o.get("#unserializable") {
-                    return Ok(Value::Model(Arc::from(s.as_str())));
+                    return Ok(Value::Model(Str::new(s)));
                 }
                 if let Some(J::Array(pairs)) = o.get("#map") {
                     let mut out = Vec::new();
@@ -488,7 +584,7 @@ impl Value {
                     }
                     return Ok(Value::fun_of(out));
                 }
-                Value::record(o.iter().map(|(k, v)| Ok((Arc::from(k.as_str()), Value::from_itf(v)?))).collect::<Result<_, String>>()?)
+                Value::record(o.iter().map(|(k, v)| Ok((Str::new(k), Value::from_itf(v)?))).collect::<Result<_, String>>()?)
             }
             J::Null => return Err("null is not a TLA+ value".into()),
         })
