@@ -417,6 +417,21 @@ fn fair_loop<M: Explorable>(g: &Graph<M>, fair: &[Fair<M>], comp: &[u32], start:
     cycle
 }
 
+/// A lasso whose prefix already passes a state of its loop, entered there:
+/// the prefix up to the first such state, then the loop turned to start at
+/// it. The loop keeps its steps (so the fairness it meets), and the lasso
+/// gets no longer. `path[loop_index..]` is the loop; its last state steps
+/// back to `path[loop_index]`.
+fn shortcut(path: Vec<u32>, loop_index: usize) -> (Vec<u32>, usize) {
+    let cycle = &path[loop_index..];
+    let found = path[..loop_index].iter().enumerate().find_map(|(i, s)| cycle.iter().position(|c| c == s).map(|j| (i, loop_index + j)));
+    let Some((i, j)) = found else { return (path, loop_index) };
+    let mut out = path[..i].to_vec();
+    out.extend_from_slice(&path[j..]);
+    out.extend_from_slice(&path[loop_index..j]);
+    (out, i)
+}
+
 /// States by index, with the action of each step, as a counterexample path.
 fn to_path<M: Explorable>(g: &Graph<M>, indices: &[u32]) -> Vec<(Option<M::Action>, M::State)> {
     let mut path = Vec::with_capacity(indices.len());
@@ -481,6 +496,7 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
         let loop_index = prefix.len() - 1;
         let mut all = prefix;
         all.extend(cycle);
+        let (all, loop_index) = shortcut(all, loop_index);
         Result::Violated(Counterexample { path: to_path(g, &all), loop_index: Some(loop_index), violation })
     };
     match property {
@@ -563,5 +579,22 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
             );
             lasso(prefix, &comp, violation)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shortcut;
+
+    #[test]
+    fn a_prefix_through_the_loop_is_cut_at_its_first_loop_state() {
+        // 0 1 2 3 | 0 1 2 (loop from 3): the prefix passes 0, which is on the loop.
+        assert_eq!(shortcut(vec![0, 1, 2, 3, 0, 1, 2], 3), (vec![0, 1, 2, 3], 0));
+        // 5 1 | 2 1 (loop 2 -> 1 -> 2): cut at 1, the loop turned to start there.
+        assert_eq!(shortcut(vec![5, 1, 2, 1], 2), (vec![5, 1, 2], 1));
+        // A stuttering loop on a state the prefix passed.
+        assert_eq!(shortcut(vec![0, 1, 0], 2), (vec![0], 0));
+        // Nothing to cut.
+        assert_eq!(shortcut(vec![0, 1, 2], 1), (vec![0, 1, 2], 1));
     }
 }
