@@ -156,16 +156,7 @@ func (d *driver) serve(s *service) http.Handler {
 		}
 		d.contexts[handle] = cx
 		mu.Unlock()
-		var out result
-		if parent.IsValid() {
-			out = spanContextFields(parent)
-			out["valid"] = true
-			out["remote"] = parent.IsRemote()
-		} else {
-			out = spanContextFields(trace.SpanContext{})
-			out["valid"] = false
-			out["remote"] = false
-		}
+		out := extractedFields(parent)
 		out["context"] = handle
 		out["server_span"] = spanContextFields(span.SpanContext())
 		out["calls"] = results

@@ -270,19 +270,25 @@ func (d *driver) extract(req *request) (result, error) {
 	sc := trace.SpanContextFromContext(ctx)
 	handle := d.newHandle("c")
 	d.contexts[handle] = ctx
-	var out result
-	if sc.IsValid() {
-		out = spanContextFields(sc)
-		out["valid"] = true
-		out["remote"] = sc.IsRemote()
-	} else {
-		out = spanContextFields(trace.SpanContext{})
-		out["valid"] = false
-		out["remote"] = false
-	}
+	out := extractedFields(sc)
 	out["context"] = handle
 	out["joined"] = true
 	return out, nil
+}
+
+// extractedFields describes an extracted context: its ids when it is valid,
+// zero ids otherwise, with whether it is valid and remote.
+func extractedFields(sc trace.SpanContext) result {
+	if !sc.IsValid() {
+		out := spanContextFields(trace.SpanContext{})
+		out["valid"] = false
+		out["remote"] = false
+		return out
+	}
+	out := spanContextFields(sc)
+	out["valid"] = true
+	out["remote"] = sc.IsRemote()
+	return out
 }
 
 func (d *driver) endSpan(req *request) (result, error) {

@@ -12,6 +12,7 @@
 const readline = require('node:readline');
 // First: it patches `http` before anything loads it.
 const httpStack = require('./http_stack');
+const spanContextFields = httpStack.fieldsOf;
 const api = require('@opentelemetry/api');
 const { W3CTraceContextPropagator } = require('@opentelemetry/core');
 const {
@@ -64,15 +65,6 @@ function stringField(request, name) {
     throw new RequestError(`field '${name}' must be a string`);
   }
   return value;
-}
-
-function spanContextFields(spanContext) {
-  return {
-    trace_id: spanContext.traceId,
-    span_id: spanContext.spanId,
-    sampled: (spanContext.traceFlags & api.TraceFlags.SAMPLED) !== 0,
-    tracestate: spanContext.traceState ? spanContext.traceState.serialize() : '',
-  };
 }
 
 class Service {

@@ -67,6 +67,7 @@ const INSTRUMENTATION_VERSION = require('@opentelemetry/instrumentation-http/pac
 const servicesByPort = new Map();
 let servers = [];
 
+/** How the drivers describe a span context in a response. */
 function fieldsOf(spanContext) {
   return {
     trace_id: spanContext.traceId,
@@ -204,4 +205,4 @@ function request_(service, url) {
   return request(service, 'GET', url, undefined);
 }
 
-module.exports = { STACKS, install };
+module.exports = { STACKS, install, fieldsOf };

@@ -26,10 +26,9 @@ from opentelemetry.sdk.version import __version__ as SDK_VERSION
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 import http_stack
+from fields import extracted_fields, span_context_fields
 
 PROTOCOL = 1
-INVALID_TRACE_ID = "0" * 32
-INVALID_SPAN_ID = "0" * 16
 
 
 class RequestError(Exception):
@@ -65,15 +64,6 @@ def string_field(request, name):
     if not isinstance(value, str):
         raise RequestError(f"field {name!r} must be a string")
     return value
-
-
-def span_context_fields(span_context):
-    return {
-        "trace_id": trace.format_trace_id(span_context.trace_id),
-        "span_id": trace.format_span_id(span_context.span_id),
-        "sampled": span_context.trace_flags.sampled,
-        "tracestate": span_context.trace_state.to_header() if span_context.trace_state else "",
-    }
 
 
 class Service:
@@ -188,18 +178,7 @@ class Driver(http_stack.HttpOps):
         span_context = trace.get_current_span(context).get_span_context()
         handle = self.new_handle("c")
         self.contexts[handle] = context
-        if span_context.is_valid:
-            fields = {"valid": True, "remote": span_context.is_remote, **span_context_fields(span_context)}
-        else:
-            fields = {
-                "valid": False,
-                "remote": False,
-                "trace_id": INVALID_TRACE_ID,
-                "span_id": INVALID_SPAN_ID,
-                "sampled": False,
-                "tracestate": "",
-            }
-        return {"context": handle, "joined": False, **fields}
+        return {"context": handle, "joined": False, **extracted_fields(span_context)}
 
     def op_end_span(self, request):
         self.span(request).end()

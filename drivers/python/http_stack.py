@@ -32,10 +32,10 @@ from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as WsgiMi
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from fields import extracted_fields, span_context_fields as fields_of
+
 STACKS = ["asgi", "wsgi"]
 EXTRACTED = "tracewright.extracted"
-INVALID_TRACE_ID = "0" * 32
-INVALID_SPAN_ID = "0" * 16
 
 
 class ObservingPropagator(TraceContextTextMapPropagator):
@@ -61,15 +61,6 @@ def stack_description(stack):
             f"opentelemetry-instrumentation-asgi {version('opentelemetry-instrumentation-asgi')}; {client}"
         )
     return f"wsgiref + opentelemetry-instrumentation-wsgi {version('opentelemetry-instrumentation-wsgi')}; {client}"
-
-
-def fields_of(span_context):
-    return {
-        "trace_id": trace.format_trace_id(span_context.trace_id),
-        "span_id": trace.format_span_id(span_context.span_id),
-        "sampled": span_context.trace_flags.sampled,
-        "tracestate": span_context.trace_state.to_header() if span_context.trace_state else "",
-    }
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -152,17 +143,9 @@ class HttpOps:
             handle = self.new_handle("c")
             if parent is not None and parent.is_valid:
                 self.contexts[handle] = trace.set_span_in_context(trace.NonRecordingSpan(parent), Context())
-                fields = {"valid": True, "remote": parent.is_remote, **fields_of(parent)}
             else:
                 self.contexts[handle] = Context()
-                fields = {
-                    "valid": False,
-                    "remote": False,
-                    "trace_id": INVALID_TRACE_ID,
-                    "span_id": INVALID_SPAN_ID,
-                    "sampled": False,
-                    "tracestate": "",
-                }
+            fields = extracted_fields(parent)
         return {"context": handle, **fields, "server_span": fields_of(server_span.get_span_context()), "calls": results}
 
     def asgi_app(self, service):

@@ -299,7 +299,7 @@ fn render(
             Some(e) => format!("expected ({})", e.rule),
             None => "NEW".to_string(),
         };
-        out.push_str(&format!("{} {} in the {}: {} case(s), {status}\n", f.sut, f.class, f.layer.name(), f.cases));
+        out.push_str(&format!("{} {} in {}: {} case(s), {status}\n", f.sut, f.class, f.layer.place(), f.cases));
         if let Verdict::Diverged(d) = &f.report.verdict {
             out.push_str(&format!("  minimal walk: {d}\n"));
         }

@@ -341,6 +341,14 @@ impl Layer {
             Layer::Http => "http",
         }
     }
+
+    /// Where the divergence lives, as the tables say it.
+    pub fn place(self) -> &'static str {
+        match self {
+            Layer::Propagator => "the propagator",
+            Layer::Http => "the HTTP stack",
+        }
+    }
 }
 
 /// One disagreement of an SDK with the reference on a case.
@@ -667,7 +675,7 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
             out.push_str(&format!("  {}: {}\n", result.sut, result.observation));
             for (f, listed) in &result.findings {
                 let word = if *listed { "expected" } else { "NEW" };
-                out.push_str(&format!("    {} [{}] in the {}: {word}\n", f.class, f.rule, f.layer.name()));
+                out.push_str(&format!("    {} [{}] in {}: {word}\n", f.class, f.rule, f.layer.place()));
             }
             for class in &result.api_only {
                 out.push_str(&format!("    (through the API only: {class})\n"));
@@ -679,7 +687,7 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
     }
     for d in &outcome.divergences {
         let word = if d.expected { "expected" } else { "NEW" };
-        out.push_str(&format!("  {} {} [{}] in the {}: {} case(s), {word}\n", d.sut, d.class, d.rule, d.layer.name(), d.cases.len()));
+        out.push_str(&format!("  {} {} [{}] in {}: {} case(s), {word}\n", d.sut, d.class, d.rule, d.layer.place(), d.cases.len()));
     }
     let new = outcome.new_count();
     out.push_str(&format!(

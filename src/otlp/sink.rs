@@ -934,16 +934,7 @@ mod tests {
         assert_eq!(sink.span_count(), 4);
 
         sink.set_mode(Mode::Hold);
-        let endpoint = sink.http_endpoint();
-        let sender = std::thread::spawn(move || {
-            reqwest::blocking::Client::new()
-                .post(endpoint)
-                .header("content-type", "application/x-protobuf")
-                .body(request("h", &[(3, 7, 0)]).encode_to_vec())
-                .timeout(Duration::from_secs(20))
-                .send()
-                .map(|r| r.status().as_u16())
-        });
+        let sender = post_in_background(&sink);
         assert!(sink.wait_counters(Duration::from_secs(10), |c| c.held_spans == 1), "the request is held");
         sink.set_mode(Mode::Refuse);
         std::thread::sleep(Duration::from_millis(100));
@@ -952,6 +943,21 @@ mod tests {
         assert_eq!(sender.join().unwrap().unwrap(), 200);
         assert_eq!(sink.counters().held_spans, 0);
         assert_eq!(sink.span_count(), 5);
+    }
+
+    /// Posts one span from another thread (the sink may hold the request);
+    /// the thread answers the status, or the client's error.
+    fn post_in_background(sink: &Sink) -> std::thread::JoinHandle<reqwest::Result<u16>> {
+        let endpoint = sink.http_endpoint();
+        std::thread::spawn(move || {
+            reqwest::blocking::Client::new()
+                .post(endpoint)
+                .header("content-type", "application/x-protobuf")
+                .body(request("h", &[(3, 7, 0)]).encode_to_vec())
+                .timeout(Duration::from_secs(20))
+                .send()
+                .map(|r| r.status().as_u16())
+        })
     }
 
     #[test]
@@ -973,16 +979,7 @@ mod tests {
     fn store_then_hang_stores_and_answers_only_on_accept() {
         let sink = Sink::start(Config::loopback()).unwrap();
         sink.set_mode(Mode::Hold);
-        let endpoint = sink.http_endpoint();
-        let sender = std::thread::spawn(move || {
-            reqwest::blocking::Client::new()
-                .post(endpoint)
-                .header("content-type", "application/x-protobuf")
-                .body(request("h", &[(3, 7, 0)]).encode_to_vec())
-                .timeout(Duration::from_secs(20))
-                .send()
-                .map(|r| r.status().as_u16())
-        });
+        let sender = post_in_background(&sink);
         assert!(sink.wait_counters(Duration::from_secs(10), |c| c.held_spans == 1), "the request is held");
         sink.set_mode(Mode::StoreThenHang);
         assert!(sink.wait_counters(Duration::from_secs(10), |c| c.stored_spans == 1 && c.held_spans == 0), "released, stored");

@@ -166,7 +166,7 @@ fn conform_corpus_over_http_runs_every_sdk_in_one_command() {
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{text}{}", crate::stderr(&o));
     assert!(text.contains("(http: hyper)") && text.contains("(http: net/http)") && text.contains("(http: wsgi)"), "{text}");
-    assert!(text.contains("tracestate/first-field-only/forward [tracestate Header Field Values] in the http"), "{text}");
+    assert!(text.contains("tracestate/first-field-only/forward [tracestate Header Field Values] in the HTTP stack"), "{text}");
     assert!(text.contains("in the propagator"), "{text}");
     assert!(text.contains("expected/h"), "{text}");
 }
