@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict};
+use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict, corpus};
 use crate::differential;
 use crate::engine;
 use crate::error::Result;
@@ -300,6 +300,12 @@ impl From<Mismatch> for Failure {
     }
 }
 
+/// The B3 propagator of a service that speaks B3, as `configure` and the
+/// `b3/<propagator>/…` classes name it.
+fn b3_propagator(model: &TraceContext, svc: u8) -> &'static str {
+    if model.b3_format(svc) == B3Format::Single { "b3" } else { "b3multi" }
+}
+
 /// A B3 header name (lower case).
 fn is_b3_header(name: &str) -> bool {
     name == b3::SINGLE || name.starts_with("x-b3-")
@@ -386,35 +392,32 @@ impl Replay<'_> {
     fn continuation_class(&self, svc: u8, carrier: &Carrier, sdk_continues: bool) -> String {
         let (w3c, b3_reads) = (self.model.speaks_w3c(svc), self.model.speaks_b3(svc));
         let w3c_ref = carrier.reference().trace;
+        if !b3_reads {
+            return match (&w3c_ref, sdk_continues) {
+                (TraceDecision::Restart(cause), true) => differential::accepts_invalid_class(cause).to_string(),
+                (TraceDecision::Continue(parent), false) => differential::rejects_valid_class(parent).to_string(),
+                _ => format!("model/{}", if sdk_continues { "restarts-where-w3c-continues" } else { "continues-where-w3c-restarts" }),
+            };
+        }
         let b3_ref = carrier.b3_reference();
         if sdk_continues {
             if let (true, TraceDecision::Restart(cause)) = (w3c, &w3c_ref)
-                && !(b3_reads && matches!(b3_ref, b3::Extracted::Continue(_)))
+                && !matches!(b3_ref, b3::Extracted::Continue(_))
                 && cause != &w3c::RestartCause::Missing
             {
                 return differential::accepts_invalid_class(cause).to_string();
             }
-            if let (true, b3::Extracted::Restart(invalid)) = (b3_reads, &b3_ref) {
-                return format!("b3/accepts-invalid/{}", invalid.name());
-            }
-            if !b3_reads && !carrier.b3.is_empty() && !matches!(w3c_ref, TraceDecision::Continue(_)) {
-                return "b3/read-by-w3c-only".to_string();
+            if let b3::Extracted::Restart(invalid) = &b3_ref {
+                return format!("b3/{}/{}", b3_propagator(self.model, svc), corpus::b3::accepts_invalid(invalid));
             }
             return "model/restarts-where-the-references-continue".to_string();
         }
         if w3c && let TraceDecision::Continue(parent) = &w3c_ref {
             return differential::rejects_valid_class(parent).to_string();
         }
-        if b3_reads && let b3::Extracted::Continue(cx) = &b3_ref {
-            let form = if carrier.b3.contains_key(b3::SINGLE) { "single" } else { "multi" };
-            let sampling = match cx.sampling {
-                b3::Sampling::Accept => "accept",
-                b3::Sampling::Deny => "deny",
-                b3::Sampling::Debug => "debug",
-                b3::Sampling::Deferred => "deferred",
-            };
-            let width = if cx.trace_id.len() == 16 { "-64" } else { "" };
-            return format!("b3/rejects-valid/{form}-{sampling}{width}");
+        if let b3::Extracted::Continue(cx) = &b3_ref {
+            let single = carrier.b3.contains_key(b3::SINGLE);
+            return format!("b3/{}/{}", b3_propagator(self.model, svc), corpus::b3::rejects_valid(cx, single));
         }
         "model/continues-where-the-references-restart".to_string()
     }
@@ -512,8 +515,12 @@ impl Replay<'_> {
                 (true, true) => None,
             };
             if written_form != Some(form) {
-                let said = written_form.map_or("single and multi", |f| f.name());
-                return Err(wrong("inject/b3/form", format!("B3 form {}", form.name()), format!("B3 form {said}: {:?}", carrier.b3)));
+                let said = written_form.map_or("both", |f| f.name());
+                let class = match form {
+                    B3Format::None => "inject/b3-written".to_string(),
+                    _ => format!("b3/{}/inject/form-{said}", b3_propagator(self.model, x.svc)),
+                };
+                return Err(wrong(&class, format!("B3 form {}", form.name()), format!("B3 form {said}: {:?}", carrier.b3)));
             }
             if form != B3Format::None {
                 let cx = match carrier.b3_reference() {

@@ -71,7 +71,7 @@ fn b3_mesh_traces_replay_on_every_sdk_through_its_own_b3_propagators() {
         "TraceContext.fault_B3TraceId64.NoOrphanSpans",
         "TraceContext.fault_B3Debug.SamplingConsistent",
     ];
-    let rust_single = "diverged@6 inject/b3/form";
+    let rust_single = "diverged@6 b3/b3/inject/form-both";
     let want = |kind: SdkKind, trace: &str| -> &'static str {
         match (kind, trace) {
             (SdkKind::Rust, _) => rust_single,
