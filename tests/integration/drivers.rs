@@ -1271,6 +1271,28 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         }
     }
     assert!(wrong.is_empty(), "{kind} disagrees with the pinned B3 inject table:\n{}", wrong.join("\n"));
+
+    // A child of a 64-bit trace id: every SDK writes the widened 128-bit
+    // form onwards (32 digits, 16 zeros first), never the 64-bit id it
+    // received; B3 allows either length, so a receiver that keeps only 64
+    // bits must read the low half.
+    for (extracting, headers, service) in [
+        ("single", vec![("b3", format!("{B3_T64}-{s}-1"))], "single"),
+        ("multi", vec![("x-b3-traceid", B3_T64.to_string()), ("x-b3-spanid", s.to_string()), ("x-b3-sampled", "1".to_string())], "multi"),
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let cx = extract(sdk, extracting, &headers);
+        let child = start(sdk, service, "op", Some(&cx.context));
+        assert_eq!(child.trace_id, B3_W64, "{headers:?}");
+        let carrier = inject(sdk, service, &child.span);
+        let written: Vec<&String> = carrier
+            .iter()
+            .filter(|(k, _)| k.as_str() == "b3" || k.eq_ignore_ascii_case("x-b3-traceid"))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(written.len(), 1, "{carrier:?}");
+        assert!(written[0].starts_with(B3_W64), "{headers:?} -> {carrier:?}");
+    }
 }
 
 /// B3 behind the SDKs' instrumented HTTP servers and clients, each service
