@@ -1154,6 +1154,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             ("single_off", "always_off", Some(&["b3"])),
             ("multi_off", "always_off", Some(&["b3multi"])),
             ("b3_then_w3c", "parentbased_always_on", Some(&["b3multi", "tracecontext"])),
+            ("w3c", "parentbased_always_on", None),
         ],
     );
     let (t, s) = (B3_T128, B3_S);
@@ -1293,6 +1294,26 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         assert_eq!(written.len(), 1, "{carrier:?}");
         assert!(written[0].starts_with(B3_W64), "{headers:?} -> {carrier:?}");
     }
+
+    // Upper-case B3 ids relayed by a b3multi,tracecontext service. Python
+    // parsed them into numbers and writes lower case; JS keeps the ids as
+    // received (the API's isValidTraceId takes either case) and writes them
+    // upper case into the traceparent too, which a W3C-only next hop refuses
+    // (W3C: lower-case hex; traceparent_edge_cases), so the trace restarts
+    // there; Go and Java refused the ids and started a new trace.
+    let upper = t.to_uppercase();
+    let cx = extract(sdk, "b3_then_w3c", &[("x-b3-traceid", &upper), ("x-b3-spanid", s), ("x-b3-sampled", "1")]);
+    let child = start(sdk, "b3_then_w3c", "op", Some(&cx.context));
+    let carrier = inject(sdk, "b3_then_w3c", &child.span);
+    let traceparent = carrier.get("traceparent").expect("the composite writes a traceparent").clone();
+    let relayed = match traceparent.split('-').nth(1) {
+        Some(id) if id == upper => "upper case",
+        Some(id) if id == t => "lower case",
+        _ => "a new trace",
+    };
+    assert_eq!(relayed, pick_b3(kind, &["lower case", "upper case", "a new trace", "a new trace"]), "{carrier:?}");
+    let next_hop = extract(sdk, "w3c", &[("traceparent", &traceparent)]);
+    assert_eq!(next_hop.valid, relayed != "upper case", "a W3C-only next hop reading {traceparent}: {next_hop:?}");
 }
 
 /// B3 behind the SDKs' instrumented HTTP servers and clients, each service
