@@ -1332,6 +1332,7 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
     let b3_headers = vec![("b3", format!("{t64}-{s}-d"))];
     let multi_headers = vec![("x-b3-traceid", t64.to_string()), ("x-b3-spanid", s.to_string()), ("x-b3-flags", "1".to_string())];
     let both = vec![("traceparent", SAMPLED.to_string()), ("x-b3-traceid", t64.to_string()), ("x-b3-spanid", s.to_string()), ("x-b3-sampled", "0".to_string())];
+    let java_names = vec![("X-B3-TraceId", t64.to_string()), ("X-B3-SpanId", s.to_string()), ("X-B3-Sampled", "1".to_string())];
     // (service, request headers, extracted): the same answers as over the API.
     let extractions = [
         ("single", &b3_headers, b3_ctx(w64, s, true)),
@@ -1340,6 +1341,9 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
         ("w3c", &multi_headers, "invalid".to_string()),
         ("b3_then_w3c", &both, b3_ctx(TRACE_ID, SPAN_ID, true)),
         ("single", &both, b3_ctx(w64, s, false)),
+        // The names as the Java SDK writes them: HTTP names are
+        // case-insensitive, and every server stack hands them on so.
+        ("multi", &java_names, b3_ctx(w64, s, true)),
     ];
     // (service, the B3 and W3C header names its client writes, lower-cased).
     let injections = [
@@ -1348,32 +1352,49 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
         ("multi", "x-b3-sampled x-b3-spanid x-b3-traceid"),
         ("b3_then_w3c", "traceparent x-b3-sampled x-b3-spanid x-b3-traceid"),
     ];
-    let capture = tracewright::sut::sdk::http::Capture::start().unwrap_or_else(|e| panic!("{}", e.render()));
     let mut wrong = Vec::new();
     for stack in &stacks {
-        let mut http = tracewright::sut::sdk::http::open_over(kind, &repo(), tracewright::sut::sdk::http::Transport::Http, Some(stack.clone()))
-            .unwrap_or_else(|e| panic!("{}", e.render()));
-        configure_propagators(http.as_mut(), services);
+        let inner = tracewright::sut::sdk::open(kind, &repo()).unwrap_or_else(|e| panic!("{}", e.render()));
+        let mut http = tracewright::sut::sdk::HttpSdk::new(inner, Some(stack.clone())).unwrap_or_else(|e| panic!("{}", e.render()));
+        configure_propagators(&mut http, services);
         for (service, headers, expected) in &extractions {
             let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let cx = extract(http.as_mut(), service, &headers);
+            let cx = extract(&mut http, service, &headers);
             let seen = b3_seen(&cx);
             if &seen != expected {
                 wrong.push(format!("{stack}: {service} extracted {seen} from {headers:?}, expected {expected}"));
             }
         }
+        // A `b3: ...-d` request whose handler calls on (the service's own
+        // client, inside the server span): the debug decision passed on, as
+        // over the API (b3_inject_writes: Python writes 1, JS and Go d).
+        let forward = http.capture().url();
+        let body = serde_json::json!([{"url": forward, "arguments": {}}]).to_string();
+        http.capture().drain();
+        let response = http
+            .send("single", &[("b3".to_string(), format!("{t64}-{s}-d"))], body.as_bytes())
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+        let head = http.capture().next(tracewright::sut::sdk::http::HTTP_TIMEOUT).expect("the handler's call");
+        let head = tracewright::sut::sdk::http::Head::parse(&head).expect("an HTTP head");
+        let b3: Vec<&str> = head.values("b3");
+        let state = b3.first().and_then(|v| v.strip_prefix(&format!("{w64}-"))).and_then(|v| v.rsplit('-').next());
+        let expected = pick_b3(kind, &[Some("1"), Some("d"), Some("d"), None]);
+        if b3.len() != 1 || state != expected {
+            wrong.push(format!("{stack}: the single server's handler called on with b3 {b3:?}, expected sampling state {expected:?}"));
+        }
         for (service, expected) in injections {
-            let span = start(http.as_mut(), service, "op", None);
-            capture.drain();
+            let span = start(&mut http, service, "op", None);
+            http.capture().drain();
             let called = http
                 .http_call(&tracewright::sut::sdk::HttpCall {
                     service: service.into(),
                     span: span.span.clone(),
-                    url: capture.url(),
+                    url: http.capture().url(),
                     stack: Some(stack.clone()),
                 })
                 .unwrap_or_else(|e| panic!("{}", e.render()));
-            let head = capture.next(tracewright::sut::sdk::http::HTTP_TIMEOUT).expect("the client's request");
+            let head = http.capture().next(tracewright::sut::sdk::http::HTTP_TIMEOUT).expect("the client's request");
             let head = tracewright::sut::sdk::http::Head::parse(&head).expect("an HTTP head");
             let mut names: Vec<String> = head
                 .fields
