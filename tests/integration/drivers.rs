@@ -950,14 +950,22 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
     let rows: Vec<Row> = vec![
         // ---- the single header, `b3: {TraceId}-{SpanId}-{SamplingState}-{ParentSpanId}`
         ("128-bit, sampled", "single", single(format!("{t}-{s}-1")), b3_all(ok(t, true))),
+        // The README does not say how a 64-bit trace id becomes 128 bits;
+        // all four pad zeros on the left (Python parses the hex into a
+        // number; JS and Go prepend 16 zeros; Java's padLeft), as the
+        // reference in tracewright::b3 does.
         ("64-bit trace id", "single", single(format!("{t64}-{s}-1")), b3_all(ok(w64, true))),
         ("deny", "single", single(format!("{t}-{s}-0")), b3_all(ok(t, false))),
         ("debug d", "single", single(format!("{t}-{s}-d")), b3_all(ok(t, true))),
-        // Two parts: the sampling decision is deferred to the receiver. Python
-        // records it as sampled ("the b3 spec calls for the sampling state to
-        // be deferred ... we set it as recorded", B3MultiFormat.extract sets
-        // sampled = "1" before splitting); JS, Go and Java read it as not
-        // sampled (Go also keeps "deferred" in the context, see b3_inject_writes).
+        // Two parts: the sampling decision is deferred to the receiver (B3
+        // README: "Absent means defer the decision"). No SDK defers: an
+        // OpenTelemetry span context has only a sampled flag. Python records
+        // it as sampled ("the b3 spec calls for the sampling state to be
+        // deferred ... we set it as recorded": B3MultiFormat.extract sets
+        // sampled = "1" before splitting the single header); JS, Go and Java
+        // read it as not sampled, so a parent-based sampler denies where the
+        // receiver was to decide (Go also keeps "deferred" in the context and
+        // passes it on, see b3_inject_writes).
         ("deferred (2 parts)", "single", single(format!("{t}-{s}")), [ok(t, true), ok(t, false), ok(t, false), ok(t, false)]),
         ("4 parts, ParentSpanId", "single", single(format!("{t}-{s}-1-{p}")), b3_all(ok(t, true))),
         ("4 parts, deny", "single", single(format!("{t}-{s}-0-{p}")), b3_all(ok(t, false))),
@@ -1022,7 +1030,9 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         ("multi 128-bit", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(ok(t, true))),
         ("multi 64-bit trace id", "multi", multi(&[("x-b3-traceid", t64), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(ok(w64, true))),
         ("multi deny", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "0")]), b3_all(ok(t, false))),
-        // Missing X-B3-Sampled: deferred; every SDK reads it as not sampled.
+        // Missing X-B3-Sampled: deferred. Every SDK reads it as not sampled
+        // here, Python too (its multi-header default is "0", unlike its
+        // single-header one above).
         ("multi deferred", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s)]), b3_all(ok(t, false))),
         // Debug is `X-B3-Flags: 1`, which implies accept.
         ("X-B3-Flags: 1", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-flags", "1")]), b3_all(ok(t, true))),
