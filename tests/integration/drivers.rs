@@ -1272,7 +1272,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
     for (what, parent, service, per_sdk) in &rows {
         let context = parent.as_ref().map(|(extracting, headers)| {
             let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            extract(sdk, extracting, &headers).context
+            extract(sdk, extracting, &headers).context.clone()
         });
         let span = start(sdk, service, "op", context.as_deref());
         let written = b3_written(&inject(sdk, service, &span.span), &span);
