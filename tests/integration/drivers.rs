@@ -463,7 +463,7 @@ fn reset_forgets_spans_and_handles(sdk: &mut dyn Sdk, _: SdkKind) {
     refusal(sdk.start_span(&StartSpan {
         service: "orders".into(),
         name: "x".into(),
-        parent: Some(cx.context),
+        parent: Some(cx.context.clone()),
     }));
     let after = start(sdk, "orders", "after", None);
     assert_ne!(after.span, open_span.span, "handles are not reused");
