@@ -787,29 +787,28 @@ fn ending_a_span_twice(sdk: &mut dyn Sdk, _: SdkKind) {
 
 // ---------------------------------------------------------------- B3
 
-// Every driver but the in-process Rust SDK reads `propagators` in `configure`
-// (drivers/PROTOCOL.md): "tracecontext", "b3" (B3, injecting the single
-// header), "b3multi" (B3, injecting the multiple headers); several make the
-// SDK's composite propagator. The tables below pin each SDK's own B3
-// propagator (Python opentelemetry-propagator-b3, JS
-// @opentelemetry/propagator-b3, Go contrib propagators/b3, Java
-// opentelemetry-extension-trace-propagators) against the B3 specification
-// (github.com/openzipkin/b3-propagation, README; `tracewright::b3` is its
-// strict reading) and against each other. Columns: python, js, go, java.
+// Every SDK reads `propagators` in `configure` (drivers/PROTOCOL.md; the
+// in-process Rust SDK through `ServiceConfig::propagators`): "tracecontext",
+// "b3" (B3, injecting the single header), "b3multi" (B3, injecting the
+// multiple headers); several make the SDK's composite propagator. The tables
+// below pin each SDK's own B3 propagator (Rust opentelemetry-propagator-b3,
+// Python opentelemetry-propagator-b3, JS @opentelemetry/propagator-b3, Go
+// contrib propagators/b3, Java opentelemetry-extension-trace-propagators)
+// against the B3 specification (github.com/openzipkin/b3-propagation, README;
+// `tracewright::b3` is its strict reading) and against each other. Columns:
+// rust, python, js, go, java.
 
-/// The SDKs whose drivers read `propagators`, in the order of the B3 tables'
-/// columns.
-const B3_SDKS: [SdkKind; 4] = [SdkKind::Python, SdkKind::Js, SdkKind::Go, SdkKind::Java];
-
-/// A B3 table row's expected answer for `kind`.
-fn pick_b3<T: Clone>(kind: SdkKind, per_sdk: &[T; 4]) -> T {
-    per_sdk[B3_SDKS.iter().position(|k| *k == kind).expect("an SDK with B3")].clone()
+/// A B3 table row's expected answer for `kind`, the columns in
+/// `SdkKind::ALL` order (rust, python, js, go, java).
+fn pick_b3<T: Clone>(kind: SdkKind, per_sdk: &[T; 5]) -> T {
+    per_sdk[SdkKind::ALL.iter().position(|k| *k == kind).expect("a known SDK")].clone()
 }
 
 macro_rules! for_every_b3_sdk {
     ($($test:ident),* $(,)?) => {
         mod b3 {
             use super::*;
+            sdk_module!(rust, tracewright::sut::sdk::SdkKind::Rust, [$($test),*]);
             sdk_module!(python, tracewright::sut::sdk::SdkKind::Python, [$($test),*]);
             sdk_module!(js, tracewright::sut::sdk::SdkKind::Js, [$($test),*]);
             sdk_module!(go, tracewright::sut::sdk::SdkKind::Go, [$($test),*]);
@@ -819,15 +818,25 @@ macro_rules! for_every_b3_sdk {
 }
 
 for_every_b3_sdk! {
-    b3_propagators_are_read_and_refused_by_name,
     b3_extract_edge_cases,
     b3_inject_writes,
+}
+
+/// The drivers' answers to `propagators` they cannot build (the in-process
+/// Rust SDK takes them as a typed `ServiceConfig`).
+mod b3_protocol {
+    use super::*;
+    sdk_module!(python, tracewright::sut::sdk::SdkKind::Python, [b3_propagators_are_read_and_refused_by_name]);
+    sdk_module!(js, tracewright::sut::sdk::SdkKind::Js, [b3_propagators_are_read_and_refused_by_name]);
+    sdk_module!(go, tracewright::sut::sdk::SdkKind::Go, [b3_propagators_are_read_and_refused_by_name]);
+    sdk_module!(java, tracewright::sut::sdk::SdkKind::Java, [b3_propagators_are_read_and_refused_by_name]);
 }
 
 /// The HTTP stacks: the per-service propagator also behind the instrumented
 /// servers and clients (Java has no HTTP transport).
 mod b3_http {
     use super::*;
+    sdk_module!(rust, tracewright::sut::sdk::SdkKind::Rust, [b3_over_http]);
     sdk_module!(python, tracewright::sut::sdk::SdkKind::Python, [b3_over_http]);
     sdk_module!(js, tracewright::sut::sdk::SdkKind::Js, [b3_over_http]);
     sdk_module!(go, tracewright::sut::sdk::SdkKind::Go, [b3_over_http]);
@@ -878,8 +887,8 @@ fn b3_ctx(trace_id: &str, span_id: &str, sampled: bool) -> String {
 }
 
 /// The same expectation for every SDK.
-fn b3_all(expected: String) -> [String; 4] {
-    [expected.clone(), expected.clone(), expected.clone(), expected]
+fn b3_all(expected: String) -> [String; 5] {
+    [expected.clone(), expected.clone(), expected.clone(), expected.clone(), expected]
 }
 
 fn b3_propagators_are_read_and_refused_by_name(sdk: &mut dyn Sdk, _: SdkKind) {
@@ -946,7 +955,7 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
     let multi = |fields: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         fields.iter().map(|(k, v)| (*k, v.to_string())).collect()
     };
-    type Row = (&'static str, &'static str, Vec<(&'static str, String)>, [String; 4]);
+    type Row = (&'static str, &'static str, Vec<(&'static str, String)>, [String; 5]);
     let rows: Vec<Row> = vec![
         // ---- the single header, `b3: {TraceId}-{SpanId}-{SamplingState}-{ParentSpanId}`
         ("128-bit, sampled", "single", single(format!("{t}-{s}-1")), b3_all(ok(t, true))),
@@ -956,7 +965,11 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         // reference in tracewright::b3 does.
         ("64-bit trace id", "single", single(format!("{t64}-{s}-1")), b3_all(ok(w64, true))),
         ("deny", "single", single(format!("{t}-{s}-0")), b3_all(ok(t, false))),
-        ("debug d", "single", single(format!("{t}-{s}-d")), b3_all(ok(t, true))),
+        // Rust's B3 propagator reads `d` as its own debug trace flag (0x04)
+        // without the sampled flag (extract_sampled_state: "d" =>
+        // TRACE_FLAG_DEBUG), so the debug trace is not sampled: the B3
+        // README's "Debug ... implies accept" is lost.
+        ("debug d", "single", single(format!("{t}-{s}-d")), [ok(t, false), ok(t, true), ok(t, true), ok(t, true), ok(t, true)]),
         // Two parts: the sampling decision is deferred to the receiver (B3
         // README: "Absent means defer the decision"). No SDK defers: an
         // OpenTelemetry span context has only a sampled flag. Python records
@@ -965,26 +978,29 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         // sampled = "1" before splitting the single header); JS, Go and Java
         // read it as not sampled, so a parent-based sampler denies where the
         // receiver was to decide (Go also keeps "deferred" in the context and
-        // passes it on, see b3_inject_writes).
-        ("deferred (2 parts)", "single", single(format!("{t}-{s}")), [ok(t, true), ok(t, false), ok(t, false), ok(t, false)]),
+        // passes it on, see b3_inject_writes; Rust keeps it as a trace flag,
+        // 0x02, the bit W3C calls random-trace-id).
+        ("deferred (2 parts)", "single", single(format!("{t}-{s}")), [ok(t, false), ok(t, true), ok(t, false), ok(t, false), ok(t, false)]),
         ("4 parts, ParentSpanId", "single", single(format!("{t}-{s}-1-{p}")), b3_all(ok(t, true))),
         ("4 parts, deny", "single", single(format!("{t}-{s}-0-{p}")), b3_all(ok(t, false))),
-        // A ParentSpanId that is no id: only Go checks it (extractSingle
-        // parses it, errInvalidParentSpanIDValue); Python and Java never read
-        // the fourth part, and JS's unanchored regex matches the head.
-        ("4 parts, bad ParentSpanId", "single", single(format!("{t}-{s}-1-xxxxxxxxxxxxxxxx")), [ok(t, true), ok(t, true), no(), ok(t, true)]),
-        // Five parts: Python (split("-", 4) gives five fields) and Java (more
-        // than 4 parts) refuse; JS's unanchored regex takes the first four; Go
-        // refuses by length.
-        ("5 parts", "single", single(format!("{t}-{s}-1-{p}-{p}")), [no(), ok(t, true), no(), no()]),
+        // A ParentSpanId that is no id: Go (extractSingle parses it,
+        // errInvalidParentSpanIDValue) and Rust (extract_single_header checks
+        // the fourth part as a span id) refuse; Python and Java never read the
+        // fourth part, and JS's unanchored regex matches the head.
+        ("4 parts, bad ParentSpanId", "single", single(format!("{t}-{s}-1-xxxxxxxxxxxxxxxx")), [no(), ok(t, true), ok(t, true), no(), ok(t, true)]),
+        // Five parts: Python (split("-", 4) gives five fields), Java and Rust
+        // (more than 4 parts) refuse; JS's unanchored regex takes the first
+        // four; Go refuses by length.
+        ("5 parts", "single", single(format!("{t}-{s}-1-{p}-{p}")), [no(), no(), ok(t, true), no(), no()]),
         // `true` is no single-header sampling state (1, 0 or d). Python takes
         // it as sampled (its accepted values are 1, True, true, d), Java too
         // (Boolean.parseBoolean); JS's regex matches `{t}-{s}` without a state
-        // (not sampled); Go refuses the header by its length.
-        ("sampling state true", "single", single(format!("{t}-{s}-true")), [ok(t, true), ok(t, false), no(), ok(t, true)]),
+        // (not sampled); Go refuses the header by its length, Rust by the
+        // state.
+        ("sampling state true", "single", single(format!("{t}-{s}-true")), [no(), ok(t, true), ok(t, false), no(), ok(t, true)]),
         // An unknown state character: Python, JS and Java read it as not
-        // sampled; Go refuses it (errInvalidSampledByte).
-        ("sampling state x", "single", single(format!("{t}-{s}-x")), [ok(t, false), ok(t, false), no(), ok(t, false)]),
+        // sampled; Go (errInvalidSampledByte) and Rust refuse it.
+        ("sampling state x", "single", single(format!("{t}-{s}-x")), [no(), ok(t, false), ok(t, false), no(), ok(t, false)]),
         // A sampling state alone carries no ids: no context in any SDK, so
         // the decision itself is lost (see b3_inject_writes for what a new
         // root then writes).
@@ -993,8 +1009,9 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         ("b3: 1", "single", single("1".into()), b3_all(no())),
         // B3 ids are lower-hex. Python parses ids with int(_, 16) and
         // accepts upper case (its regex is [\da-fA-F]); JS's regex, Go's
-        // TraceIDFromHex and Java's TraceIdHex want lower case.
-        ("upper-case hex", "single", single(format!("{upper}-{s}-1")), [ok(t, true), no(), no(), no()]),
+        // TraceIDFromHex, Java's TraceIdHex and Rust's extract_trace_id
+        // (to_lowercase() != id) want lower case.
+        ("upper-case hex", "single", single(format!("{upper}-{s}-1")), [no(), ok(t, true), no(), no(), no()]),
         ("all-zero trace id", "single", single(format!("{zeros32}-{s}-1")), b3_all(no())),
         ("all-zero 64-bit trace id", "single", single(format!("{zeros16}-{s}-1")), b3_all(no())),
         ("all-zero span id", "single", single(format!("{t}-{zeros16}-1")), b3_all(no())),
@@ -1011,20 +1028,20 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         // reads the multi headers only when there is no `b3`; B3Propagator
         // picks B3SinglePropagator when `b3` is set); Go and Java fall back
         // to the multi headers (Go's Extract when extractSingle fails, Java's
-        // extractor chain).
+        // extractor chain, Rust's extract_single_header(..).or_else(multi)).
         (
             "bad single, good multi",
             "single",
             [single("garbage".into()), multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")])].concat(),
-            [no(), no(), ok(t, true), ok(t, true)],
+            [ok(t, true), no(), no(), ok(t, true), ok(t, true)],
         ),
-        // `b3: 0` (deny, no ids) beside sampled multi headers: Go and Java
-        // fall back to the multi headers and sample, against the deny.
+        // `b3: 0` (deny, no ids) beside sampled multi headers: Go, Java and
+        // Rust fall back to the multi headers and sample, against the deny.
         (
             "b3: 0 and sampled multi",
             "single",
             [single("0".into()), multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")])].concat(),
-            [no(), no(), ok(t, true), ok(t, true)],
+            [ok(t, true), no(), no(), ok(t, true), ok(t, true)],
         ),
         // ---- the multiple headers
         ("multi 128-bit", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(ok(t, true))),
@@ -1041,25 +1058,45 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
         // Python accepts it as sampled (d is in its accepted values, shared by
         // both encodings); JS (getTraceFlags answers undefined) and Go
         // (errInvalidSampledHeader) refuse the context; Java reads it as not
-        // sampled (Boolean.parseBoolean).
-        ("X-B3-Sampled: d", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "d")]), [ok(t, true), no(), no(), ok(t, false)]),
+        // sampled (Boolean.parseBoolean). Rust accepts `d` only in a
+        // propagator that injects the single header (extract_sampled_state:
+        // "d" if the inject encoding supports SingleHeader), so this b3multi
+        // one refuses the context.
+        ("X-B3-Sampled: d", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "d")]), [no(), ok(t, true), no(), no(), ok(t, false)]),
         // true/false: the README lets "a lenient implementation" accept them;
-        // all four do.
+        // all five do here.
         ("X-B3-Sampled: true", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "true")]), b3_all(ok(t, true))),
+        // ... but what Rust reads depends on what it injects: its `true` is
+        // accepted only when the propagator does not inject the single header
+        // (and `d` only when it does), so a b3 (single-injecting) service
+        // refuses the same multi headers.
+        (
+            "X-B3-Sampled: true, read by a b3 service",
+            "single",
+            multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "true")]),
+            [no(), ok(t, true), ok(t, true), ok(t, true), ok(t, true)],
+        ),
+        (
+            "b3 d, read by a b3multi service",
+            "multi",
+            single(format!("{t}-{s}-d")),
+            [no(), ok(t, true), ok(t, true), ok(t, true), ok(t, true)],
+        ),
         ("X-B3-Sampled: false", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "false")]), b3_all(ok(t, false))),
         // TRUE: Python knows 1, True, true, d only (not sampled); JS knows
         // true and True only and refuses the context; Go lower-cases the value
-        // and Java uses Boolean.parseBoolean, which ignores case.
-        ("X-B3-Sampled: TRUE", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "TRUE")]), [ok(t, false), no(), ok(t, true), ok(t, true)]),
+        // and Java uses Boolean.parseBoolean, which ignores case; Rust
+        // matches "true" exactly and refuses the context.
+        ("X-B3-Sampled: TRUE", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "TRUE")]), [no(), ok(t, false), no(), ok(t, true), ok(t, true)]),
         // Upper-case ids: Python parses them into numbers (the context is
         // lower case again); JS checks them with the API's isValidTraceId,
-        // which takes either case, and keeps them upper case; Go and Java
-        // want lower case.
+        // which takes either case, and keeps them upper case; Go, Java and
+        // Rust want lower case.
         (
             "multi upper-case hex",
             "multi",
             multi(&[("x-b3-traceid", &upper), ("x-b3-spanid", s), ("x-b3-sampled", "1")]),
-            [ok(t, true), ok(&upper, true), no(), no()],
+            [no(), ok(t, true), ok(&upper, true), no(), no()],
         ),
         ("multi all-zero trace id", "multi", multi(&[("x-b3-traceid", &zeros32), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(no())),
         ("multi trace id only", "multi", multi(&[("x-b3-traceid", t), ("x-b3-sampled", "1")]), b3_all(no())),
@@ -1069,14 +1106,15 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
             "multi 80-bit trace id",
             "multi",
             multi(&[("x-b3-traceid", t20), ("x-b3-spanid", s), ("x-b3-sampled", "1")]),
-            [no(), ok(&format!("{}{t20}", "0".repeat(12)), true), no(), no()],
+            [no(), no(), ok(&format!("{}{t20}", "0".repeat(12)), true), no(), no()],
         ),
-        // X-B3-ParentSpanId that is no id: only Go checks it.
+        // X-B3-ParentSpanId that is no id: only Go refuses it (Rust checks it
+        // and ignores the result: `let _ = self.extract_span_id(parent)`).
         (
             "multi bad ParentSpanId",
             "multi",
             multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-parentspanid", "xyz"), ("x-b3-sampled", "1")]),
-            [ok(t, true), ok(t, true), no(), ok(t, true)],
+            [ok(t, true), ok(t, true), ok(t, true), no(), ok(t, true)],
         ),
         // ---- which propagators read what
         ("B3 into a W3C-only service", "w3c", single(format!("{t}-{s}-1")), b3_all(no())),
@@ -1110,7 +1148,7 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
             "good traceparent, all-zero B3, tracecontext,b3multi",
             "w3c_then_b3",
             [vec![("traceparent", SAMPLED.to_string())], multi(&[("x-b3-traceid", &zeros32), ("x-b3-spanid", s), ("x-b3-sampled", "0")])].concat(),
-            [no(), b3_ctx(TRACE_ID, SPAN_ID, true), b3_ctx(TRACE_ID, SPAN_ID, true), b3_ctx(TRACE_ID, SPAN_ID, true)],
+            [b3_ctx(TRACE_ID, SPAN_ID, true), no(), b3_ctx(TRACE_ID, SPAN_ID, true), b3_ctx(TRACE_ID, SPAN_ID, true), b3_ctx(TRACE_ID, SPAN_ID, true)],
         ),
         (
             "good traceparent, bad B3, tracecontext,b3multi",
@@ -1168,24 +1206,29 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         ],
     );
     let (t, s) = (B3_T128, B3_S);
-    let all = |expected: &str| b3_all(expected.to_string());
-    let same = |python: &str, js: &str, go: &str, java: &str| [python.to_string(), js.to_string(), go.to_string(), java.to_string()];
-    // Python, JS and Go write lower-case names; Java the README's
-    // X-B3-TraceId etc.
+    let same = |rust: &str, python: &str, js: &str, go: &str, java: &str| {
+        [rust.to_string(), python.to_string(), js.to_string(), go.to_string(), java.to_string()]
+    };
+    // Rust, Python, JS and Go write lower-case names; Java the README's
+    // X-B3-TraceId etc. Rust's B3 propagator writes the multiple headers
+    // whatever its encoding (its inject tests `support(&UnSpecified)`, and
+    // any encoding & 0 == 0), so a b3 service also writes them.
+    let rust_single = |state: &str| format!("b3={{t}}-{{s}}-{state} x-b3-sampled={state} x-b3-spanid={{s}} x-b3-traceid={{t}}");
     let multi_sampled = |v: &str| {
         same(
+            &format!("x-b3-sampled={v} x-b3-spanid={{s}} x-b3-traceid={{t}}"),
             &format!("x-b3-sampled={v} x-b3-spanid={{s}} x-b3-traceid={{t}}"),
             &format!("x-b3-sampled={v} x-b3-spanid={{s}} x-b3-traceid={{t}}"),
             &format!("x-b3-sampled={v} x-b3-spanid={{s}} x-b3-traceid={{t}}"),
             &format!("X-B3-Sampled={v} X-B3-SpanId={{s}} X-B3-TraceId={{t}}"),
         )
     };
-    type Row = (&'static str, Option<(&'static str, Vec<(&'static str, String)>)>, &'static str, [String; 4]);
+    type Row = (&'static str, Option<(&'static str, Vec<(&'static str, String)>)>, &'static str, [String; 5]);
     let d_single = || Some(("single", vec![("b3", format!("{t}-{s}-d"))]));
     let flags_multi = || Some(("multi", vec![("x-b3-traceid", t.to_string()), ("x-b3-spanid", s.to_string()), ("x-b3-flags", "1".to_string())]));
     let rows: Vec<Row> = vec![
-        ("a sampled root, single", None, "single", all("b3={t}-{s}-1")),
-        ("an unsampled root, single", None, "single_off", all("b3={t}-{s}-0")),
+        ("a sampled root, single", None, "single", same(&rust_single("1"), "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-1")),
+        ("an unsampled root, single", None, "single_off", same(&rust_single("0"), "b3={t}-{s}-0", "b3={t}-{s}-0", "b3={t}-{s}-0", "b3={t}-{s}-0")),
         ("a sampled root, multi", None, "multi", multi_sampled("1")),
         ("an unsampled root, multi", None, "multi_off", multi_sampled("0")),
         (
@@ -1193,8 +1236,10 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             None,
             "b3_then_w3c",
             // Python and Java set W3C's random-trace-id flag (02) on the ids
-            // they generate (see inject_flags).
+            // they generate (see inject_flags); Rust writes an empty
+            // tracestate (see inject_writes_a_version_00_traceparent_...).
             same(
+                "traceparent=00-{t}-{s}-01 tracestate= x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "traceparent=00-{t}-{s}-03 x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "traceparent=00-{t}-{s}-01 x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "traceparent=00-{t}-{s}-01 x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
@@ -1205,8 +1250,11 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         // propagated ("the same value should be consistently sent
         // downstream"). Python keeps no debug state (its SpanContext has only
         // the sampled flag) and writes 1; JS, Go and Java keep debug in the
-        // context the extractor returned and write d again.
-        ("child of b3 d, single", d_single(), "single", same("b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-d", "b3={t}-{s}-d")),
+        // context the extractor returned and write d again. Rust extracted an
+        // unsampled parent (debug flag 0x04 without sampled), the
+        // parent-based sampler drops the child, and a dropped span gets
+        // default flags (opentelemetry_sdk's tracer): 0, debug gone.
+        ("child of b3 d, single", d_single(), "single", same(&rust_single("0"), "b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-d", "b3={t}-{s}-d")),
         // The same child written as multiple headers: debug is `X-B3-Flags:
         // 1`, "so don't also send the X-B3-Sampled header". JS keeps the
         // single header's "d" in the context and its multi injector writes
@@ -1217,6 +1265,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             d_single(),
             "multi",
             same(
+                "x-b3-sampled=0 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
@@ -1228,6 +1277,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             flags_multi(),
             "multi",
             same(
+                "x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
@@ -1235,8 +1285,10 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             ),
         ),
         // JS keeps the multi header's "1" as its debug value, and its single
-        // injector writes that value as the sampling state: 1, not d.
-        ("child of X-B3-Flags: 1, single", flags_multi(), "single", same("b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-d")),
+        // injector writes that value as the sampling state: 1, not d. Rust's
+        // X-B3-Flags: 1 is debug and sampled (0x05), which a sampled child
+        // keeps (the SDK copies the parent's flags).
+        ("child of X-B3-Flags: 1, single", flags_multi(), "single", same("b3={t}-{s}-d x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}", "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-d")),
         // A child of a deferred parent (no sampling state). Python extracted
         // it as sampled (see b3_extract_edge_cases), so the child is sampled;
         // the others extracted an unsampled parent and the parent-based
@@ -1246,13 +1298,14 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             "child of deferred, single",
             Some(("single", vec![("b3", format!("{t}-{s}"))])),
             "single",
-            same("b3={t}-{s}-1", "b3={t}-{s}-0", "b3={t}-{s}", "b3={t}-{s}-0"),
+            same(&rust_single("0"), "b3={t}-{s}-1", "b3={t}-{s}-0", "b3={t}-{s}", "b3={t}-{s}-0"),
         ),
         (
             "child of deferred, multi",
             Some(("multi", vec![("x-b3-traceid", t.to_string()), ("x-b3-spanid", s.to_string())])),
             "multi",
             same(
+                "x-b3-sampled=0 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-sampled=0 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-sampled=0 x-b3-spanid={s} x-b3-traceid={t}",
                 "x-b3-spanid={s} x-b3-traceid={t}",
@@ -1263,10 +1316,26 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         // span is a new root, sampled by parentbased_always_on. Go's
         // extractSingle has already put debug into the context it returns,
         // and its injector writes d for the new trace.
-        ("new root after b3: d", Some(("single", vec![("b3", "d".to_string())])), "single", same("b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-1")),
+        ("new root after b3: d", Some(("single", vec![("b3", "d".to_string())])), "single", same(&rust_single("1"), "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-d", "b3={t}-{s}-1")),
         // `b3: 0` alone: the deny decision is lost with the missing ids; the
         // new root is sampled in every SDK.
-        ("new root after b3: 0", Some(("single", vec![("b3", "0".to_string())])), "single", all("b3={t}-{s}-1")),
+        ("new root after b3: 0", Some(("single", vec![("b3", "0".to_string())])), "single", same(&rust_single("1"), "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-1", "b3={t}-{s}-1")),
+        // A debug parent relayed by a b3multi,tracecontext service: the
+        // traceparent says sampled (01) in every SDK, debug travels in B3
+        // only. Rust keeps debug as a trace flag (0x04) in the span context,
+        // but its W3C propagator writes the sampled bit alone.
+        (
+            "child of X-B3-Flags: 1, b3multi,tracecontext",
+            flags_multi(),
+            "b3_then_w3c",
+            same(
+                "traceparent=00-{t}-{s}-01 tracestate= x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
+                "traceparent=00-{t}-{s}-01 x-b3-sampled=1 x-b3-spanid={s} x-b3-traceid={t}",
+                "traceparent=00-{t}-{s}-01 x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
+                "traceparent=00-{t}-{s}-01 x-b3-flags=1 x-b3-spanid={s} x-b3-traceid={t}",
+                "X-B3-Flags=1 X-B3-Sampled=1 X-B3-SpanId={s} X-B3-TraceId={t} traceparent=00-{t}-{s}-01",
+            ),
+        ),
     ];
     let mut wrong = Vec::new();
     for (what, parent, service, per_sdk) in &rows {
@@ -1301,8 +1370,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
             .filter(|(k, _)| k.as_str() == "b3" || k.eq_ignore_ascii_case("x-b3-traceid"))
             .map(|(_, v)| v)
             .collect();
-        assert_eq!(written.len(), 1, "{carrier:?}");
-        assert!(written[0].starts_with(B3_W64), "{headers:?} -> {carrier:?}");
+        assert!(!written.is_empty() && written.iter().all(|v| v.starts_with(B3_W64)), "{headers:?} -> {carrier:?}");
     }
 
     // Upper-case B3 ids relayed by a b3multi,tracecontext service. Python
@@ -1310,7 +1378,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
     // received (the API's isValidTraceId takes either case) and writes them
     // upper case into the traceparent too, which a W3C-only next hop refuses
     // (W3C: lower-case hex; traceparent_edge_cases), so the trace restarts
-    // there; Go and Java refused the ids and started a new trace.
+    // there; Rust, Go and Java refused the ids and started a new trace.
     let upper = t.to_uppercase();
     let cx = extract(sdk, "b3_then_w3c", &[("x-b3-traceid", &upper), ("x-b3-spanid", s), ("x-b3-sampled", "1")]);
     let child = start(sdk, "b3_then_w3c", "op", Some(&cx.context));
@@ -1321,7 +1389,7 @@ fn b3_inject_writes(sdk: &mut dyn Sdk, kind: SdkKind) {
         Some(id) if id == t => "lower case",
         _ => "a new trace",
     };
-    assert_eq!(relayed, pick_b3(kind, &["lower case", "upper case", "a new trace", "a new trace"]), "{carrier:?}");
+    assert_eq!(relayed, pick_b3(kind, &["a new trace", "lower case", "upper case", "a new trace", "a new trace"]), "{carrier:?}");
     let next_hop = extract(sdk, "w3c", &[("traceparent", &traceparent)]);
     assert_eq!(next_hop.valid, relayed != "upper case", "a W3C-only next hop reading {traceparent}: {next_hop:?}");
 }
@@ -1345,7 +1413,8 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
     let java_names = vec![("X-B3-TraceId", t64.to_string()), ("X-B3-SpanId", s.to_string()), ("X-B3-Sampled", "1".to_string())];
     // (service, request headers, extracted): the same answers as over the API.
     let extractions = [
-        ("single", &b3_headers, b3_ctx(w64, s, true)),
+        // Rust reads d as not sampled (b3_extract_edge_cases).
+        ("single", &b3_headers, b3_ctx(w64, s, kind != SdkKind::Rust)),
         ("multi", &multi_headers, b3_ctx(w64, s, true)),
         ("w3c", &b3_headers, "invalid".to_string()),
         ("w3c", &multi_headers, "invalid".to_string()),
@@ -1358,7 +1427,8 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
     // (service, the B3 and W3C header names its client writes, lower-cased).
     let injections = [
         ("w3c", "traceparent"),
-        ("single", "b3"),
+        // Rust's b3 also writes the multiple headers (b3_inject_writes).
+        ("single", if kind == SdkKind::Rust { "b3 x-b3-sampled x-b3-spanid x-b3-traceid" } else { "b3" }),
         ("multi", "x-b3-sampled x-b3-spanid x-b3-traceid"),
         ("b3_then_w3c", "traceparent x-b3-sampled x-b3-spanid x-b3-traceid"),
     ];
@@ -1377,7 +1447,8 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
         }
         // A `b3: ...-d` request whose handler calls on (the service's own
         // client, inside the server span): the debug decision passed on, as
-        // over the API (b3_inject_writes: Python writes 1, JS and Go d).
+        // over the API (b3_inject_writes: Python writes 1, JS and Go d; Rust
+        // read the d as unsampled and writes 0).
         let forward = http.capture().url();
         let body = serde_json::json!([{"url": forward, "arguments": {}}]).to_string();
         http.capture().drain();
@@ -1389,7 +1460,7 @@ fn b3_over_http(sdk: &mut dyn Sdk, kind: SdkKind) {
         let head = tracewright::sut::sdk::http::Head::parse(&head).expect("an HTTP head");
         let b3: Vec<&str> = head.values("b3");
         let state = b3.first().and_then(|v| v.strip_prefix(&format!("{w64}-"))).and_then(|v| v.rsplit('-').next());
-        let expected = pick_b3(kind, &[Some("1"), Some("d"), Some("d"), None]);
+        let expected = pick_b3(kind, &[Some("0"), Some("1"), Some("d"), Some("d"), None]);
         if b3.len() != 1 || state != expected {
             wrong.push(format!("{stack}: the single server's handler called on with b3 {b3:?}, expected sampling state {expected:?}"));
         }
