@@ -1043,6 +1043,16 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
             [single("0".into()), multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")])].concat(),
             [ok(t, true), no(), no(), ok(t, true), ok(t, true)],
         ),
+        // A repeated `b3` field: the README says "the first value wins".
+        // Python and JS take the list and read its first value; Rust, Go and
+        // Java get the values joined with "," (drivers/PROTOCOL.md,
+        // `joined`), which is no B3 value.
+        (
+            "b3 twice",
+            "single",
+            vec![("b3", format!("{t}-{s}-1")), ("b3", format!("{TRACE_ID}-{SPAN_ID}-0"))],
+            [no(), ok(t, true), ok(t, true), no(), no()],
+        ),
         // ---- the multiple headers
         ("multi 128-bit", "multi", multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(ok(t, true))),
         ("multi 64-bit trace id", "multi", multi(&[("x-b3-traceid", t64), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(ok(w64, true))),
@@ -1097,6 +1107,15 @@ fn b3_extract_edge_cases(sdk: &mut dyn Sdk, kind: SdkKind) {
             "multi",
             multi(&[("x-b3-traceid", &upper), ("x-b3-spanid", s), ("x-b3-sampled", "1")]),
             [no(), ok(t, true), ok(&upper, true), no(), no()],
+        ),
+        // X-B3-Sampled twice (1, then 0): the first wins in Python and JS;
+        // the joined "1,0" is no sampling state to Rust and Go (the context
+        // is refused) and not "true" to Java (not sampled).
+        (
+            "X-B3-Sampled twice",
+            "multi",
+            multi(&[("x-b3-traceid", t), ("x-b3-spanid", s), ("x-b3-sampled", "1"), ("x-b3-sampled", "0")]),
+            [no(), ok(t, true), ok(t, true), no(), ok(t, false)],
         ),
         ("multi all-zero trace id", "multi", multi(&[("x-b3-traceid", &zeros32), ("x-b3-spanid", s), ("x-b3-sampled", "1")]), b3_all(no())),
         ("multi trace id only", "multi", multi(&[("x-b3-traceid", t), ("x-b3-sampled", "1")]), b3_all(no())),
