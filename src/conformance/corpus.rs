@@ -132,7 +132,7 @@ pub fn parse_case(path: &Path, text: &str) -> Result<Carrier> {
                 .hint("fix or remove the file; see `tracewright conform --help` and README.md"),
         )
     })?;
-    Ok(Carrier { traceparent: file.traceparent, tracestate: file.tracestate })
+    Ok(Carrier { traceparent: file.traceparent, tracestate: file.tracestate, b3: Default::default() })
 }
 
 /// What the strict reference decides for a case, in words, with the rules.
@@ -290,11 +290,11 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
     Ok(Observation {
         client_span: injected.client_span.clone(),
         refused: ext.refused.clone(),
-        continued: ext.valid,
-        trace_id: ext.trace_id,
-        parent_id: ext.span_id,
-        sampled: ext.sampled,
-        tracestate: ext.tracestate,
+        continued: ext.found.valid,
+        trace_id: ext.found.trace_id,
+        parent_id: ext.found.span_id,
+        sampled: ext.found.sampled,
+        tracestate: ext.found.tracestate,
         joined: ext.joined,
         child: Child {
             trace_id: child.trace_id,
@@ -306,11 +306,11 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
         injected_traceparent,
         injected_tracestate,
         round_trip: RoundTrip {
-            valid: again.valid,
-            trace_id: again.trace_id,
-            span_id: again.span_id,
-            sampled: again.sampled,
-            tracestate: again.tracestate,
+            valid: again.found.valid,
+            trace_id: again.found.trace_id,
+            span_id: again.found.span_id,
+            sampled: again.found.sampled,
+            tracestate: again.found.tracestate,
         },
     })
 }
