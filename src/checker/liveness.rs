@@ -156,7 +156,18 @@ pub enum Temporal<M: Explorable> {
     Invariant(std::sync::Arc<Judge<M>>),
     /// A conjunction: the first conjunct violated is reported.
     Each(Vec<Temporal<M>>),
+    /// A state predicate as a conjunct of a property (a refined spec's
+    /// Init): it holds in every initial state.
+    Initially(std::sync::Arc<Judge<M>>),
+    /// `WF_v(A)` or `SF_v(A)` as a property (a refined spec's fairness):
+    /// `step` says whether a step is an `<<A>>_v` step, `enabled` whether
+    /// one is possible from a state (ENABLED `<<A>>_v`, over every next
+    /// state, not only those of the graph).
+    Fairness { strong: bool, name: String, enabled: std::sync::Arc<StateTest<M>>, step: std::sync::Arc<StepJudge<M>> },
 }
+
+/// Whether a state satisfies a predicate.
+pub type StateTest<M> = dyn Fn(&M, &<M as stateright::Model>::State) -> bool + Send + Sync;
 
 /// The reachable state graph, built breadth-first: states by index, each
 /// with its breadth-first parent, its real successors (stutters left out:
@@ -507,6 +518,52 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
                 }
             }
             Result::Holds
+        }
+        Temporal::Initially(p) => match g.inits.iter().find_map(|&u| p(model, &g.states[u as usize]).err().map(|v| (u, v))) {
+            None => Result::Holds,
+            Some((u, violation)) => Result::Violated(Counterexample {
+                path: to_path(g, &[u]),
+                loop_index: None,
+                violation: violation.with("why", "an initial state does not satisfy it"),
+            }),
+        },
+        Temporal::Fairness { strong, name, enabled, step } => {
+            // A fair behaviour violates WF_v(A) if it ends in a loop through
+            // states where <<A>>_v is enabled that takes no <<A>>_v step,
+            // SF_v(A) if the loop passes one such state: a fair component of
+            // the graph without the <<A>>_v steps (for WF, on the states
+            // where it is enabled), with a state where it is (for SF).
+            let en: Vec<bool> = g.states.iter().map(|s| enabled(model, s)).collect();
+            let cut = Graph {
+                states: g.states.clone(),
+                parent: g.parent.clone(),
+                succ: (0..n)
+                    .map(|u| g.succ[u].iter().filter(|e| !step(model, &g.states[u], &g.states[e.0 as usize])).cloned().collect())
+                    .collect(),
+                enabled: g.enabled.clone(),
+                inits: g.inits.clone(),
+            };
+            let found = if *strong {
+                fair_component(&cut, fair, (0..n as u32).collect(), Some(&en))
+            } else {
+                fair_component(&cut, fair, (0..n as u32).filter(|&u| en[u as usize]).collect(), None)
+            };
+            let Some(comp) = found else { return Result::Holds };
+            let start = *comp.iter().find(|&&u| en[u as usize]).expect("the component has a state where it is enabled");
+            let prefix = path_from_init(g, start);
+            let loop_index = prefix.len() - 1;
+            let mut all = prefix;
+            all.extend(fair_loop(&cut, fair, &comp, start));
+            let (all, loop_index) = shortcut(all, loop_index);
+            let violation = Violation::new(format!("{name} is violated")).with(
+                "why",
+                if *strong {
+                    "the behaviour loops forever through a state where the action is enabled and never takes it"
+                } else {
+                    "the behaviour loops forever through states where the action is enabled and never takes it"
+                },
+            );
+            Result::Violated(Counterexample { path: to_path(g, &all), loop_index: Some(loop_index), violation })
         }
         Temporal::Invariant(p) => match (0..n).find_map(|u| p(model, &g.states[u]).err().map(|v| (u, v))) {
             None => Result::Holds,

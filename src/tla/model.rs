@@ -500,10 +500,19 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
                 property(prog, i, name, locals, out)?;
             }
         }
-        Kind::Call(d, args) if args.is_empty() && prog.defs[*d as usize].body.as_ref().is_some_and(is_temporal) => {
+        Kind::Call(d, args)
+            if prog.defs[*d as usize].params.len() == prog.defs[*d as usize].hidden
+                && prog.defs[*d as usize].body.as_ref().is_some_and(is_temporal) =>
+        {
             let body = prog.defs[*d as usize].body.as_ref().expect("checked");
-            // The callee's locals start afresh.
+            // The callee's locals start afresh, with the arguments of the
+            // instances it is defined in (`I(x)!Spec`).
+            let empty: [Value; 0] = [];
             let mut inner = Vec::new();
+            for a in args {
+                let mut ctx = Ctx::new(prog, &empty);
+                inner.push(ctx.eval_with(a, locals).map_err(|err| (err.pos, err.msg))?);
+            }
             property(prog, body, name, &mut inner, out)?;
         }
         Kind::Forall(bounds, body) if is_temporal(body) => {
@@ -548,9 +557,48 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
             _ => out.push(Part::Temporal(Temporal::LeadsTo(None, j(state(inner)?, locals, true)))),
         },
         Kind::LeadsTo(p, q) => out.push(Part::Temporal(Temporal::LeadsTo(Some(j(state(p)?, locals, false)), j(state(q)?, locals, true)))),
+        // A refined spec's fairness, WF_v(A) or SF_v(A), as a property.
+        Kind::Fair { strong, vars, action } => {
+            let (vars, action, strong) = (ExprRef(&**vars), ExprRef(&**action), *strong);
+            let kind = if strong { "SF" } else { "WF" };
+            let shown = if locals.is_empty() {
+                format!("{name}: its {kind} condition")
+            } else {
+                format!("{name}: its {kind} condition for {}", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+            };
+            let (l1, l2) = (locals.clone(), locals.clone());
+            let enabled = move |m: &TlaModel, s: &TlaState| m.enabled_changing(action, vars, s, &l1);
+            let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| {
+                m.value_with(vars, s, &l2) != m.value_with(vars, t, &l2) && m.step_holds(action, s, t, &l2)
+            };
+            out.push(Part::Temporal(Temporal::Fairness { strong, name: shown, enabled: Arc::new(enabled), step: Arc::new(step) }));
+        }
+        // A state predicate (a refined spec's Init): the initial states
+        // satisfy it.
+        _ if !is_temporal(e) && !is_action(e) => {
+            let p = ExprRef(e);
+            let locals = locals.clone();
+            let headline = format!("{name}: an initial state does not satisfy {}", describe(prog, e));
+            out.push(Part::Temporal(Temporal::Initially(Arc::new(move |m: &TlaModel, s: &TlaState| -> Verdict {
+                if m.holds_with(p.get(), s, &locals) {
+                    Ok(())
+                } else {
+                    Err(Violation::new(headline.clone()))
+                }
+            }))));
+        }
         _ => return Err(refuse(e)),
     }
     Ok(())
+}
+
+/// A short name for a property's conjunct in a message: the definition it
+/// calls, or its position.
+fn describe(prog: &Program, e: &Expr) -> String {
+    match &e.kind {
+        Kind::Call(d, _) => format!("`{}`", prog.defs[*d as usize].name),
+        _ => format!("the predicate at line {}, column {}", e.pos.line, e.pos.col),
+    }
 }
 
 fn always_true() -> Arc<crate::checker::Judge<TlaModel>> {
@@ -650,6 +698,19 @@ impl TlaModel {
             Err(err) => {
                 self.failed(err);
                 None
+            }
+        }
+    }
+
+    /// ENABLED `<<A>>_v` in a state; an error is recorded and reads as
+    /// false.
+    fn enabled_changing(&self, a: ExprRef, v: ExprRef, s: &TlaState, locals: &[Value]) -> bool {
+        let mut ctx = Ctx::new(&self.prog, &s.0);
+        match ctx.enabled_changing(a.get(), v.get(), locals) {
+            Ok(b) => b,
+            Err(err) => {
+                self.failed(err);
+                false
             }
         }
     }
