@@ -10,6 +10,7 @@
 //! Liveness (`<>P`) is checked afterwards by [`liveness`].
 
 mod bfs;
+pub mod lasso;
 pub mod liveness;
 pub mod memory;
 

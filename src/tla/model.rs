@@ -366,7 +366,7 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
                 };
                 perms.push(pairs);
             }
-            perms
+            group_of(perms)
         }
     };
     let fair: Arc<[Fair<TlaModel>]> = fair.into_iter().map(|f| f.into_fair(next)).collect();
@@ -419,6 +419,34 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
         checks.push(Checked { name: DEADLOCK.to_string(), kind: CheckKind::Deadlock });
     }
     Ok((model, checks))
+}
+
+/// The group the SYMMETRY permutations generate: every composition of them,
+/// each once, without fixed points (the identity is the empty list), as TLC
+/// takes a set such as `Permutations(A) \cup Permutations(B)`: states equal
+/// under a permutation of A and one of B at once are one state.
+fn group_of(generators: Vec<Vec<(Value, Value)>>) -> Vec<Vec<(Value, Value)>> {
+    let moved = |p: Vec<(Value, Value)>| -> Vec<(Value, Value)> { p.into_iter().filter(|(k, v)| k != v).collect() };
+    let generators: Vec<Vec<(Value, Value)>> = generators.into_iter().map(moved).collect();
+    let image = |p: &[(Value, Value)], x: &Value| match p.binary_search_by(|(k, _)| k.cmp(x)) {
+        Ok(i) => p[i].1.clone(),
+        Err(_) => x.clone(),
+    };
+    let mut seen: std::collections::BTreeSet<Vec<(Value, Value)>> = generators.iter().cloned().collect();
+    let mut queue: Vec<Vec<(Value, Value)>> = seen.iter().cloned().collect();
+    while let Some(p) = queue.pop() {
+        for g in &generators {
+            // g after p, on every value either moves.
+            let mut domain: Vec<Value> = p.iter().chain(g.iter()).map(|(k, _)| k.clone()).collect();
+            domain.sort();
+            domain.dedup();
+            let composed = moved(domain.into_iter().map(|x| { let y = image(g, &image(&p, &x)); (x, y) }).collect());
+            if seen.insert(composed.clone()) {
+                queue.push(composed);
+            }
+        }
+    }
+    seen.into_iter().collect()
 }
 
 /// The image of a value under a permutation of model values.
