@@ -39,6 +39,9 @@ pub struct ConstantBinding {
     pub name: String,
     pub line: usize,
     pub binding: Binding,
+    /// `Name <- [Mod] Definition`: the override applies to `Name` as module
+    /// Mod defines it (also where Mod is instantiated).
+    pub module: Option<String>,
 }
 
 /// A parsed `.cfg` file.
@@ -340,8 +343,18 @@ impl Parser<'_> {
     fn ident(&mut self, what: &str) -> Result<Named> {
         match self.peek() {
             Some(Token { tok: Tok::Ident(s), line }) if !is_section(&Tok::Ident(s.clone())) => {
-                let named = Named { name: s.clone(), line: *line };
+                let mut named = Named { name: s.clone(), line: *line };
                 self.pos += 1;
+                // `I!Spec`: a definition of a named instance.
+                while let (Some(Token { tok: Tok::Other(bang), .. }), Some(Token { tok: Tok::Ident(next), .. })) =
+                    (self.tokens.get(self.pos), self.tokens.get(self.pos + 1))
+                {
+                    if bang != "!" {
+                        break;
+                    }
+                    named.name = format!("{}!{next}", named.name);
+                    self.pos += 2;
+                }
                 Ok(named)
             }
             _ => Err(self.expected(what, None)),
@@ -476,6 +489,7 @@ impl Parser<'_> {
                     .evidence("first assigned on line", previous.line.to_string()),
                 ));
             }
+            let mut module = None;
             let binding = match self.peek().map(|t| &t.tok) {
                 Some(Tok::Eq) => {
                     self.pos += 1;
@@ -483,6 +497,15 @@ impl Parser<'_> {
                 }
                 Some(Tok::Gets) => {
                     self.pos += 1;
+                    if matches!(self.peek().map(|t| &t.tok), Some(Tok::Other(s)) if s == "[") {
+                        self.pos += 1;
+                        let m = self.ident("a module name after `<- [`")?;
+                        if !matches!(self.peek().map(|t| &t.tok), Some(Tok::Other(s)) if s == "]") {
+                            return Err(self.expected("`]` after the module name of `<- [Mod]`", None));
+                        }
+                        self.pos += 1;
+                        module = Some(m.name);
+                    }
                     let def = self.ident("the name of a definition in the spec after `<-`")?;
                     Binding::Substitution(def.name)
                 }
@@ -493,7 +516,7 @@ impl Parser<'_> {
                     ));
                 }
             };
-            cfg.constants.push(ConstantBinding { name: name.name, line: name.line, binding });
+            cfg.constants.push(ConstantBinding { name: name.name, line: name.line, binding, module });
             any = true;
         }
         if !any {

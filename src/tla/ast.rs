@@ -185,7 +185,11 @@ pub enum Kind {
 pub struct Def {
     pub name: Arc<str>,
     /// Arity of each parameter: 0 for a value, n for an operator `F(_, …)`.
+    /// The first `hidden` are the parameters of the instances it was
+    /// instantiated through (`I(x) == INSTANCE M`: every definition of M
+    /// takes x first), values all.
     pub params: Vec<usize>,
+    pub hidden: usize,
     pub param_names: Vec<Arc<str>>,
     /// Defined as a function `f[x \in S] == e`.
     pub is_function: bool,

@@ -120,6 +120,9 @@ pub struct Ctx<'p, 's> {
     trail: Vec<Trail>,
     /// Stop at the first generated state (ENABLED).
     probe: bool,
+    /// ENABLED <<A>>_v: a generated step counts only if it changes v (the
+    /// expression, and the stack base and depth it is evaluated at).
+    angle: Option<(&'p Expr, usize, usize)>,
     /// Values of definitions that read only the current state, computed
     /// once per state.
     memo: Memo,
@@ -155,6 +158,7 @@ impl<'p, 's> Ctx<'p, 's> {
             primed: false,
             trail: Vec::new(),
             probe: false,
+            angle: None,
             memo: Memo::default(),
             out: Vec::new(),
         }
@@ -828,9 +832,27 @@ impl<'p, 's> Ctx<'p, 's> {
     }
 
     fn enabled(&mut self, a: &'p Expr) -> R<bool> {
+        self.enabled_with(a, None)
+    }
+
+    /// ENABLED <<A>>_v in the current state, with `locals` bound first (the
+    /// variables of `\A p \in S` around a fairness condition): whether some
+    /// step from here is an A step that changes v.
+    pub fn enabled_changing(&mut self, a: &'p Expr, v: &'p Expr, locals: &[Value]) -> R<bool> {
+        let base = self.stack.len();
+        for x in locals {
+            self.push(x.clone());
+        }
+        let r = self.enabled_with(a, Some((v, base, locals.len())));
+        self.pop(locals.len());
+        r
+    }
+
+    fn enabled_with(&mut self, a: &'p Expr, angle: Option<(&'p Expr, usize, usize)>) -> R<bool> {
         if self.mode == Mode::Init {
             return fail(a.pos, "ENABLED appears in Init");
         }
+        let saved_angle = std::mem::replace(&mut self.angle, angle);
         let saved_next = std::mem::replace(&mut self.next, vec![None; self.prog.vars.len()]);
         let saved_mode = std::mem::replace(&mut self.mode, Mode::Next);
         let saved_probe = std::mem::replace(&mut self.probe, true);
@@ -839,6 +861,7 @@ impl<'p, 's> Ctx<'p, 's> {
         let mut conts = Vec::new();
         let r = self.enumerate(a, &mut conts);
         let found = !self.out.is_empty();
+        self.angle = saved_angle;
         self.next = saved_next;
         self.mode = saved_mode;
         self.probe = saved_probe;
@@ -925,6 +948,25 @@ impl<'p, 's> Ctx<'p, 's> {
     }
 
     fn emit(&mut self) -> R<bool> {
+        if self.probe {
+            // ENABLED: variables the action leaves unassigned may take any
+            // value, as TLC computes it.
+            if let Some((v, base, depth)) = self.angle {
+                let changed = self.at_depth(base, depth, |c| {
+                    let now = c.eval(v)?;
+                    let was = c.primed;
+                    c.primed = true;
+                    let then = c.eval(v);
+                    c.primed = was;
+                    Ok(now != then?)
+                })?;
+                if !changed {
+                    return Ok(false);
+                }
+            }
+            self.out.push(Generated { state: Vec::new(), trail: Vec::new() });
+            return Ok(true);
+        }
         let mut state = Vec::with_capacity(self.next.len());
         for (i, v) in self.next.iter().enumerate() {
             match v {
@@ -1528,7 +1570,47 @@ impl<'p, 's> Ctx<'p, 's> {
                 Value::Bool(all)
             }
             IsABag => Value::Bool(vals[0].fun_pairs().is_some_and(|p| p.iter().all(|(_, v)| matches!(v, Value::Int(n) if *n > 0)))),
-            SubBag | BagOfAll | BagUnion => return fail(pos, format!("{b:?} is not supported")),
+            SubBag => {
+                let pairs = vals[0].fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "SubBag of a non-bag".into() }))?;
+                let mut bags: Vec<Vec<(Value, Value)>> = vec![Vec::new()];
+                for (k, c) in pairs {
+                    let n = int(&c)?;
+                    let mut grown = Vec::with_capacity(bags.len() * (n.max(0) as usize + 1));
+                    for bag in &bags {
+                        grown.push(bag.clone());
+                        for i in 1..=n {
+                            let mut with = bag.clone();
+                            with.push((k.clone(), Value::Int(i)));
+                            grown.push(with);
+                        }
+                    }
+                    bags = grown;
+                }
+                Value::set_of(bags.into_iter().map(Value::fun_of).collect())
+            }
+            BagUnion | BagOfAll => {
+                // BagUnion(S): the sum of the bags in S; BagOfAll(F, B): F of
+                // each element of B, as often as B holds it.
+                let mut counts: std::collections::BTreeMap<Value, i64> = std::collections::BTreeMap::new();
+                let mut add = |k: Value, n: i64| -> R<()> {
+                    let slot = counts.entry(k).or_insert(0);
+                    *slot = slot.checked_add(n).ok_or_else(overflow)?;
+                    Ok(())
+                };
+                if b == BagUnion {
+                    for bag in set(&vals[0])?.iter() {
+                        for (k, c) in bag.fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "BagUnion of a set that holds a non-bag".into() }))? {
+                            add(k, int(&c)?)?;
+                        }
+                    }
+                } else {
+                    for (k, c) in vals[1].fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "BagOfAll of a non-bag".into() }))? {
+                        let image = self.call_value(&vals[0], vec![k], pos)?;
+                        add(image, int(&c)?)?;
+                    }
+                }
+                Value::fun_of(counts.into_iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k, Value::Int(n))).collect())
+            }
         })
     }
 }

@@ -25,13 +25,15 @@ use value::Value;
 
 /// Constructs the interpreter refuses, each with a clear error at its position.
 pub const REFUSED: &[&str] = &[
-    "INSTANCE (named or bare) and Inst!Op references, so refinement properties Inst!Spec",
+    "subexpression references (Op!1, Op!<<, Op!:) and an instance-qualified operator symbol (I!\\oplus)",
+    "INSTANCE with an operator parameter (I(F(_)) == INSTANCE M), substituting an operator symbol, and a function definition f[x \\in S] == e or an operator passed as an argument in a module instantiated with parameters",
+    "ENABLED of an action that reads a primed expression, or compares one in UNCHANGED, whose variables it has not assigned (as for a refined spec's fairness through a substitution that is not a variable: TLC computes some of these)",
     "unbounded quantifiers \\E x : P / \\A x : P and CHOOSE without a set",
-    "temporal properties other than []P, <>P, []<>P, <>[]P, P ~> Q, [](P => <>Q), [][A]_v, their conjunctions and \\A x \\in S over them (with P, Q state predicates); \\E, ~, \\/ and nesting deeper than these",
+    "temporal properties other than []P, <>P, []<>P, <>[]P, P ~> Q, [](P => <>Q), [][A]_v, WF_v(A), SF_v(A), a state predicate on the initial states (so a refined spec I!Spec), their conjunctions and \\A x \\in S over them (with P, Q state predicates); \\E, ~, \\/ and nesting deeper than these",
     "behaviour specs other than Init /\\ [][Next]_v /\\ fairness (WF_v(A), SF_v(A), conjunctions and \\A x \\in S of them); temporal existential quantification \\EE, \\AA",
     "Real numbers",
-    "RECURSIVE inside LET",
-    "user-defined infix, prefix and postfix operators",
+    "RECURSIVE inside LET for an operator without arguments, or with a LET value defined between the declaration and the definition",
+    "a user-defined operator symbol passed as an argument or defined in LET, and the operator symbols TLA+ fixes (=, \\in, /\\, ~, ENABLED, \\X, …) redefined",
     "constant operators (CONSTANT F(_))",
     "TLCGet, TLCSet, RandomElement, JavaTime, Any",
     "config sections POSTCONDITION, TYPE, TYPE_CONSTRAINT",
@@ -83,10 +85,28 @@ impl Program {
     }
 }
 
+/// The modules a spec reads: the root (first) and every non-standard module
+/// it extends or instantiates, directly or not, each parsed once.
 struct Loader {
     libs: Vec<PathBuf>,
     sources: Vec<parse::Source>,
-    loaded: Vec<String>,
+    by_name: HashMap<String, usize>,
+}
+
+/// The INSTANCE node a module unit holds: `INSTANCE M …` or
+/// `I(…) == INSTANCE M …`, LOCAL or not.
+fn instance_of(unit: Node<'_>) -> Option<Node<'_>> {
+    let unit = if unit.kind() == "local_definition" { parse::children(unit).into_iter().next()? } else { unit };
+    match unit.kind() {
+        "instance" => Some(unit),
+        "module_definition" => unit.child_by_field_name("definition"),
+        _ => None,
+    }
+}
+
+/// The name of the module an INSTANCE node instantiates.
+fn instantiated<'t>(inst: Node<'t>) -> Option<Node<'t>> {
+    parse::children(inst).into_iter().find(|n| n.kind() == "identifier_ref")
 }
 
 impl Loader {
@@ -96,12 +116,9 @@ impl Loader {
         std::iter::once(dir.to_path_buf()).chain(self.libs.iter().cloned()).map(|d| d.join(&file)).find(|p| p.is_file())
     }
 
-    /// Loads a module and, first, the modules it extends.
-    fn load(&mut self, path: &Path, from: Option<(Pos, &str)>) -> Result<()> {
-        let src = parse::read_source(path).map_err(|m| match from {
-            Some((_, f)) => Error::Spec(Diagnostic::new(Location::file(Path::new(f)), m)),
-            None => Error::Spec(Diagnostic::new(Location::file(path), m)),
-        })?;
+    /// Loads a module, then the modules it extends and instantiates.
+    fn load(&mut self, path: &Path) -> Result<()> {
+        let src = parse::read_source(path).map_err(|m| Error::Spec(Diagnostic::new(Location::file(path), m)))?;
         if let Some((line, text)) = crate::spec::tla::first_error(&src.tree, &src.text) {
             return Err(Error::Spec(
                 Diagnostic::new(Location::at(path, line), "TLA+ syntax error")
@@ -113,30 +130,330 @@ impl Loader {
         let module = parse::children(root).into_iter().find(|n| n.kind() == "module").ok_or_else(|| {
             Error::Spec(Diagnostic::new(Location::file(path), "no MODULE in this file").hint("a spec starts with `---- MODULE Name ----`"))
         })?;
-        let mut extends = Vec::new();
+        let mut uses = Vec::new();
         for unit in parse::children(module) {
             if unit.kind() == "extends" {
                 for id in parse::children(unit) {
-                    extends.push((src.text[id.byte_range()].to_string(), id.start_position().row + 1));
+                    uses.push((src.text[id.byte_range()].to_string(), id.start_position().row + 1));
                 }
+            } else if let Some(m) = instance_of(unit).and_then(instantiated) {
+                uses.push((src.text[m.byte_range()].to_string(), m.start_position().row + 1));
             }
         }
         let name = module.child_by_field_name("name").map(|n| src.text[n.byte_range()].to_string()).unwrap_or_default();
-        self.loaded.push(name);
-        for (ext, line) in extends {
-            if parse::STANDARD.contains(&ext.as_str()) || self.loaded.contains(&ext) {
+        self.by_name.insert(name, self.sources.len());
+        self.sources.push(src);
+        for (used, line) in uses {
+            if parse::STANDARD.contains(&used.as_str()) || self.by_name.contains_key(&used) {
                 continue;
             }
-            let Some(p) = self.find(&ext, path) else {
+            let Some(p) = self.find(&used, path) else {
                 return Err(Error::Spec(
-                    Diagnostic::new(Location::at(path, line), format!("module {ext} is not standard and not found"))
+                    Diagnostic::new(Location::at(path, line), format!("module {used} is not standard and not found"))
                         .hint("put it beside the spec, or pass --lib DIR"),
                 ));
             };
-            let p2 = p.clone();
-            self.load(&p2, Some((Pos::default(), &path.to_string_lossy())))?;
+            self.load(&p)?;
         }
-        self.sources.push(src);
+        Ok(())
+    }
+}
+
+/// What a name of a module stands for.
+#[derive(Clone, Copy, Debug)]
+enum Ent {
+    Def(u32),
+    Const(u32),
+    Var(u32),
+}
+
+/// A name a module makes visible to those that extend or instantiate it;
+/// `true` for a constant or variable (which INSTANCE does not import).
+type Export = (Arc<str>, Ent, bool);
+
+/// One way a module is read: the root module and what it extends, or an
+/// instance of a module with its substitutions.
+struct Inst {
+    id: usize,
+    /// Prepended to the names of its definitions (`I!`, `I!J!`).
+    prefix: String,
+    hidden: u32,
+    hidden_names: Vec<Arc<str>>,
+    main: bool,
+    /// The WITH substitutions for its constants and variables.
+    explicit: HashMap<Arc<str>, Ent>,
+    /// The instantiating module's names, for the implicit substitutions.
+    outer: Option<parse::Names>,
+    /// The INSTANCE, for errors.
+    at: Pos,
+    module: String,
+}
+
+enum Job<'t> {
+    Def { def: u32, ns: usize, file: u16, node: Node<'t> },
+    Subst { def: u32, ns: usize, file: u16, inst_def: Option<Node<'t>>, expr: Node<'t> },
+    Assume { ns: usize, file: u16, node: Node<'t> },
+}
+
+/// The first pass: every module, as extended and instantiated, gets its
+/// names ([`parse::Names`]) and its definitions a place in
+/// [`Program::defs`]; their bodies are compiled afterwards ([`Job`]).
+struct Declarer<'t> {
+    sources: &'t [parse::Source],
+    by_name: &'t HashMap<String, usize>,
+    namespaces: Vec<parse::Names>,
+    jobs: Vec<Job<'t>>,
+    extended: HashMap<(usize, usize), Vec<Export>>,
+    next_inst: usize,
+}
+
+impl<'t> Declarer<'t> {
+    fn text(&self, file: u16, n: Node<'_>) -> &'t str {
+        &self.sources[file as usize].text[n.byte_range()]
+    }
+
+    fn refuse(&self, file: u16, n: Node<'_>, what: &str) -> Error {
+        let src = &self.sources[file as usize];
+        let snippet: String = src.text[n.byte_range()].lines().next().unwrap_or("").chars().take(60).collect();
+        let p = parse::pos_of(file, n);
+        Error::Spec(Diagnostic::new(
+            Location::at(&src.path, p.line as usize),
+            format!("{what} is not supported by the TLA+ interpreter (`{snippet}`) (column {})", p.col),
+        ))
+    }
+
+    fn insert(&mut self, ns: usize, name: Arc<str>, ent: Ent) {
+        let names = &mut self.namespaces[ns];
+        match ent {
+            Ent::Def(d) => names.globals.insert(name, d),
+            Ent::Const(c) => names.consts.insert(name, c),
+            Ent::Var(v) => names.vars.insert(name, v),
+        };
+    }
+
+    /// What an instance substitutes for a constant or variable of its module.
+    fn substitute(&self, prog: &Program, inst: &Inst, name: &Arc<str>, what: &str) -> Result<Ent> {
+        if let Some(e) = inst.explicit.get(name) {
+            return Ok(*e);
+        }
+        if let Some(outer) = &inst.outer {
+            if let Some(&d) = outer.globals.get(name) {
+                let def = &prog.defs[d as usize];
+                if def.params.len() == def.hidden {
+                    return Ok(Ent::Def(d));
+                }
+            } else if let Some(&c) = outer.consts.get(name) {
+                return Ok(Ent::Const(c));
+            } else if let Some(&v) = outer.vars.get(name) {
+                return Ok(Ent::Var(v));
+            }
+        }
+        Err(prog.error_at(
+            inst.at,
+            &format!(
+                "INSTANCE {}: its {what} `{name}` has no substitution (add `{name} <- …` after WITH, or declare or define `{name}` in the instantiating module)",
+                inst.module
+            ),
+        ))
+    }
+
+    fn declare(&mut self, prog: &mut Program, m: usize, inst: &Inst) -> Result<Vec<Export>> {
+        let file = m as u16;
+        let src = &self.sources[m];
+        let module = parse::children(src.tree.root_node()).into_iter().find(|n| n.kind() == "module").expect("checked on load");
+        let module_name: Arc<str> = module.child_by_field_name("name").map(|n| Arc::from(self.text(file, n))).unwrap_or_else(|| Arc::from(""));
+        let ns = self.namespaces.len();
+        self.namespaces.push(parse::Names { hidden: inst.hidden, module: module_name, ..Default::default() });
+        let mut exports: Vec<Export> = Vec::new();
+        for unit in parse::children(module) {
+            let (local, unit) = if unit.kind() == "local_definition" {
+                (true, parse::children(unit).into_iter().next().unwrap_or(unit))
+            } else {
+                (false, unit)
+            };
+            match unit.kind() {
+                "extends" => {
+                    for id in parse::children(unit) {
+                        let name = self.text(file, id);
+                        if parse::STANDARD.contains(&name) {
+                            continue;
+                        }
+                        let mi = self.by_name[name];
+                        let ex = match self.extended.get(&(inst.id, mi)) {
+                            Some(ex) => ex.clone(),
+                            None => {
+                                let ex = self.declare(prog, mi, inst)?;
+                                self.extended.insert((inst.id, mi), ex.clone());
+                                ex
+                            }
+                        };
+                        for (n, ent, decl) in ex {
+                            self.insert(ns, n.clone(), ent);
+                            exports.push((n, ent, decl));
+                        }
+                    }
+                }
+                "constant_declaration" | "variable_declaration" => {
+                    let constant = unit.kind() == "constant_declaration";
+                    for c in parse::children(unit) {
+                        match c.kind() {
+                            "identifier" => {
+                                let n: Arc<str> = Arc::from(self.text(file, c));
+                                let ent = if !inst.main {
+                                    self.substitute(prog, inst, &n, if constant { "constant" } else { "variable" })?
+                                } else if constant {
+                                    prog.consts.push(n.clone());
+                                    Ent::Const(prog.consts.len() as u32 - 1)
+                                } else {
+                                    prog.vars.push(n.clone());
+                                    Ent::Var(prog.vars.len() as u32 - 1)
+                                };
+                                self.insert(ns, n.clone(), ent);
+                                exports.push((n, ent, true));
+                            }
+                            "operator_declaration" => return Err(self.refuse(file, c, "a constant operator (CONSTANT F(_))")),
+                            _ => {}
+                        }
+                    }
+                }
+                "operator_definition" | "function_definition" => {
+                    let Some(name) = unit.child_by_field_name("name") else { continue };
+                    let (key, shown): (Arc<str>, &str) = match name.kind() {
+                        "identifier" => (Arc::from(self.text(file, name)), self.text(file, name)),
+                        "infix_op_symbol" | "prefix_op_symbol" | "postfix_op_symbol" => {
+                            let fix = name.kind().split('_').next().unwrap_or("infix");
+                            let sym = parse::children(name).into_iter().next().unwrap_or(name);
+                            (parse::op_key(fix, sym.kind()), self.text(file, name))
+                        }
+                        _ => return Err(self.refuse(file, unit, "a definition of this name")),
+                    };
+                    let is_fn = unit.kind() == "function_definition";
+                    let text = &self.sources[m].text;
+                    let (arities, pnames) =
+                        if is_fn { (Vec::new(), Vec::new()) } else { (parse::def_arities(text, unit), parse::def_param_names(text, unit)) };
+                    let mut params = vec![0; inst.hidden as usize];
+                    params.extend(arities);
+                    let mut names = inst.hidden_names.clone();
+                    names.extend(pnames);
+                    let mut def = parse::new_def(Arc::from(format!("{}{shown}", inst.prefix)), params, names, is_fn, parse::pos_of(file, name));
+                    def.hidden = inst.hidden as usize;
+                    let id = prog.defs.len() as u32;
+                    prog.defs.push(def);
+                    self.insert(ns, key.clone(), Ent::Def(id));
+                    self.jobs.push(Job::Def { def: id, ns, file, node: unit });
+                    if !local {
+                        exports.push((key, Ent::Def(id), false));
+                    }
+                }
+                "assumption" if inst.main => self.jobs.push(Job::Assume { ns, file, node: unit }),
+                "module_definition" | "instance" => self.instance(prog, ns, file, unit, local, inst, &mut exports)?,
+                "module" => return Err(self.refuse(file, unit, "a nested module")),
+                _ => {}
+            }
+        }
+        Ok(exports)
+    }
+
+    /// `INSTANCE M WITH …` or `I(p…) == INSTANCE M WITH …` in namespace `ns`.
+    #[allow(clippy::too_many_arguments)]
+    fn instance(&mut self, prog: &mut Program, ns: usize, file: u16, unit: Node<'t>, local: bool, inst: &Inst, exports: &mut Vec<Export>) -> Result<()> {
+        let (named, inst_def, node) = if unit.kind() == "module_definition" {
+            let Some(name) = unit.child_by_field_name("name") else { return Ok(()) };
+            let Some(node) = unit.child_by_field_name("definition") else { return Ok(()) };
+            (Some(self.text(file, name)), Some(unit), node)
+        } else {
+            (None, None, unit)
+        };
+        let Some(mnode) = instantiated(node) else { return Err(self.refuse(file, node, "this INSTANCE")) };
+        let mname = self.text(file, mnode);
+        if parse::STANDARD.contains(&mname) {
+            if let Some(n) = named {
+                if inst_def.is_some_and(|d| !parse::def_arities("", d).is_empty()) {
+                    return Err(self.refuse(file, unit, "an instance of a standard module with parameters"));
+                }
+                self.namespaces[ns].std_instances.insert(Arc::from(n));
+            }
+            return Ok(());
+        }
+        let mi = self.by_name[mname];
+        let (arities, pnames) = match inst_def {
+            Some(d) => (parse::def_arities("", d), parse::def_param_names(&self.sources[file as usize].text, d)),
+            None => (Vec::new(), Vec::new()),
+        };
+        if arities.iter().any(|&a| a > 0) {
+            return Err(self.refuse(file, unit, "an instance with an operator parameter"));
+        }
+        let hidden = inst.hidden + arities.len() as u32;
+        let mut hidden_names = inst.hidden_names.clone();
+        hidden_names.extend(pnames);
+        let prefix = match named {
+            Some(n) => format!("{}{n}!", inst.prefix),
+            None => inst.prefix.clone(),
+        };
+        let mut explicit = HashMap::new();
+        for sub in parse::children(node).into_iter().filter(|n| n.kind() == "substitution") {
+            let parts = parse::children(sub);
+            let (Some(lhs), Some(rhs)) = (parts.first().copied(), parts.last().copied()) else { continue };
+            if lhs.kind() != "identifier_ref" {
+                return Err(self.refuse(file, sub, "substituting an operator symbol"));
+            }
+            let lname: Arc<str> = Arc::from(self.text(file, lhs));
+            // A variable or constant of the instantiating module stands for
+            // itself, so `x <- y` keeps y' assignable.
+            let direct = if rhs.kind() == "identifier_ref" {
+                let names = &self.namespaces[ns];
+                let t = self.text(file, rhs);
+                match (names.globals.get(t), names.vars.get(t), names.consts.get(t)) {
+                    (None, Some(&v), _) => Some(Ent::Var(v)),
+                    (None, None, Some(&c)) => Some(Ent::Const(c)),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            let ent = match direct {
+                Some(e) => e,
+                None => {
+                    let mut def = parse::new_def(
+                        Arc::from(format!("{prefix}{lname}")),
+                        vec![0; hidden as usize],
+                        hidden_names.clone(),
+                        false,
+                        parse::pos_of(file, sub),
+                    );
+                    def.hidden = hidden as usize;
+                    let id = prog.defs.len() as u32;
+                    prog.defs.push(def);
+                    self.jobs.push(Job::Subst { def: id, ns, file, inst_def, expr: rhs });
+                    Ent::Def(id)
+                }
+            };
+            explicit.insert(lname, ent);
+        }
+        self.next_inst += 1;
+        let inner = Inst {
+            id: self.next_inst,
+            prefix,
+            hidden,
+            hidden_names,
+            main: false,
+            explicit,
+            outer: Some(self.namespaces[ns].clone()),
+            at: parse::pos_of(file, node),
+            module: mname.to_string(),
+        };
+        let ex = self.declare(prog, mi, &inner)?;
+        for (n, ent, decl) in ex {
+            let key: Arc<str> = match named {
+                Some(i) if matches!(ent, Ent::Def(_)) => Arc::from(format!("{i}!{n}")),
+                None if !decl => n,
+                _ => continue,
+            };
+            self.insert(ns, key.clone(), ent);
+            if !local {
+                exports.push((key, ent, false));
+            }
+        }
         Ok(())
     }
 }
@@ -147,8 +464,8 @@ fn spec_err(prog: &Program, e: SpecError) -> Error {
 
 /// Loads a spec and binds the constants of a config.
 pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
-    let mut loader = Loader { libs: libs.to_vec(), sources: Vec::new(), loaded: Vec::new() };
-    loader.load(tla, None)?;
+    let mut loader = Loader { libs: libs.to_vec(), sources: Vec::new(), by_name: HashMap::new() };
+    loader.load(tla)?;
     let sources = loader.sources;
     let mut prog = Program {
         module: String::new(),
@@ -163,86 +480,78 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
         action_pos: Pos::default(),
         memo_args: Vec::new(),
     };
-    // First pass: every declared name, so bodies can refer to later ones.
-    let mut units: Vec<(u16, Vec<Node<'_>>)> = Vec::new();
-    for (fi, src) in sources.iter().enumerate() {
-        let file = fi as u16;
-        let root = src.tree.root_node();
-        let module = parse::children(root).into_iter().find(|n| n.kind() == "module").expect("checked on load");
-        if fi + 1 == sources.len() {
-            prog.module = module.child_by_field_name("name").map(|n| src.text[n.byte_range()].to_string()).unwrap_or_default();
-        }
-        let mut list = Vec::new();
-        for unit in parse::children(module) {
-            let unit = if unit.kind() == "local_definition" { parse::children(unit).into_iter().next().unwrap_or(unit) } else { unit };
-            let path = src.path.clone();
-            let err = |n: Node<'_>, what: &str| {
-                let snippet: String = src.text[n.byte_range()].lines().next().unwrap_or("").chars().take(60).collect();
-                let p = parse::pos_of(file, n);
-                Error::Spec(Diagnostic::new(
-                    Location::at(&path, p.line as usize),
-                    format!("{what} is not supported by the TLA+ interpreter (`{snippet}`) (column {})", p.col),
-                ))
-            };
-            match unit.kind() {
-                "constant_declaration" => {
-                    for c in parse::children(unit) {
-                        match c.kind() {
-                            "identifier" => prog.consts.push(Arc::from(&src.text[c.byte_range()])),
-                            "operator_declaration" => return Err(err(c, "a constant operator (CONSTANT F(_))")),
-                            _ => {}
-                        }
-                    }
-                }
-                "variable_declaration" => {
-                    for c in parse::children(unit) {
-                        if c.kind() == "identifier" {
-                            prog.vars.push(Arc::from(&src.text[c.byte_range()]));
-                        }
-                    }
-                }
-                "operator_definition" | "function_definition" => {
-                    let Some(name) = unit.child_by_field_name("name") else { continue };
-                    if name.kind() != "identifier" {
-                        return Err(err(unit, "a user-defined infix, prefix or postfix operator"));
-                    }
-                    let n: Arc<str> = Arc::from(&src.text[name.byte_range()]);
-                    let is_fn = unit.kind() == "function_definition";
-                    let (arities, pnames) = if is_fn {
-                        (Vec::new(), Vec::new())
-                    } else {
-                        (parse::def_arities(&src.text, unit), parse::def_param_names(&src.text, unit))
-                    };
-                    let id = prog.defs.len() as u32;
-                    prog.defs.push(parse::new_def(n.clone(), arities, pnames, is_fn, parse::pos_of(file, name)));
-                    prog.names.insert(n, id);
-                    list.push(unit);
-                }
-                "assumption" => list.push(unit),
-                "module_definition" | "instance" => return Err(err(unit, "INSTANCE")),
-                "module" => return Err(err(unit, "a nested module")),
-                _ => {}
-            }
-        }
-        units.push((file, list));
-    }
-    // Operator overrides from the config: `Op <- Other` for a definition Op.
-    let mut globals = prog.names.clone();
+    // First pass: every module's names, so bodies can refer to later ones.
+    let mut decl = Declarer {
+        sources: &sources,
+        by_name: &loader.by_name,
+        namespaces: Vec::new(),
+        jobs: Vec::new(),
+        extended: HashMap::new(),
+        next_inst: 0,
+    };
+    let root = Inst {
+        id: 0,
+        prefix: String::new(),
+        hidden: 0,
+        hidden_names: Vec::new(),
+        main: true,
+        explicit: HashMap::new(),
+        outer: None,
+        at: Pos::default(),
+        module: String::new(),
+    };
+    decl.declare(&mut prog, 0, &root)?;
+    let Declarer { mut namespaces, jobs, .. } = decl;
+    prog.module = namespaces[0].module.to_string();
+    prog.names = namespaces[0].globals.clone();
+    // Operator overrides from the config: `Op <- Other` for a definition
+    // Op, and `Op <- [M] Other` for Op as module M defines it (in every
+    // instance of M); Other is the root module's.
     let mut const_binding: Vec<Option<Binding>> = vec![None; prog.consts.len()];
     for b in &cfg.constants {
-        if let Some(ci) = prog.consts.iter().position(|c| **c == *b.name) {
-            const_binding[ci] = Some(b.binding.clone());
-            continue;
+        let scoped = b.module.as_deref().filter(|m| *m != prog.module);
+        if scoped.is_none() {
+            if let Some(ci) = prog.consts.iter().position(|c| **c == *b.name) {
+                const_binding[ci] = Some(b.binding.clone());
+                continue;
+            }
         }
+        let name = b.name.as_str();
         match &b.binding {
-            Binding::Substitution(other) if prog.names.contains_key(b.name.as_str()) => {
+            Binding::Substitution(other) if scoped.is_some() || prog.names.contains_key(name) => {
                 let Some(&target) = prog.names.get(other.as_str()) else {
                     return Err(Error::Spec(Diagnostic::new(
                         Location::at(&cfg.path, b.line),
-                        format!("`{} <- {other}`: module {} has no definition `{other}`", b.name, prog.module),
+                        format!("`{name} <- {other}`: module {} has no definition `{other}`", prog.module),
                     )));
                 };
-                globals.insert(Arc::from(b.name.as_str()), target);
+                let own = |d: u32| prog.defs[d as usize].params.len() - prog.defs[d as usize].hidden;
+                let mut replaced = 0;
+                let old = prog.names.get(name).copied();
+                for ns in namespaces.iter_mut() {
+                    let Some(&d) = ns.globals.get(name) else { continue };
+                    let hit = match scoped {
+                        Some(m) => *ns.module == *m,
+                        None => Some(d) == old,
+                    };
+                    if !hit {
+                        continue;
+                    }
+                    if own(d) != own(target) {
+                        return Err(Error::Spec(Diagnostic::new(
+                            Location::at(&cfg.path, b.line),
+                            format!("`{name} <- {other}`: `{name}` takes {} arguments and `{other}` {}", own(d), own(target)),
+                        )));
+                    }
+                    ns.globals.insert(Arc::from(name), target);
+                    replaced += 1;
+                }
+                if replaced == 0 {
+                    return Err(Error::Spec(Diagnostic::new(
+                        Location::at(&cfg.path, b.line),
+                        format!("`{name} <- [{}] {other}`: module {} is not used by the spec, or does not define `{name}`", scoped.unwrap_or(""), scoped.unwrap_or("")),
+                    )));
+                }
             }
             _ => {
                 return Err(Error::Spec(
@@ -263,39 +572,38 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
             ));
         }
     }
-    let consts: HashMap<Arc<str>, u32> = prog.consts.iter().enumerate().map(|(i, c)| (c.clone(), i as u32)).collect();
-    let vars: HashMap<Arc<str>, u32> = prog.vars.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
     // Second pass: bodies.
-    let mut def_id = 0usize;
     let mut assumes = Vec::new();
-    for (file, list) in &units {
-        let src = &sources[*file as usize];
-        for unit in list {
-            let mut c = parse::Compiler { prog: &mut prog, file: *file, src: &src.text, globals: &globals, consts: &consts, vars: &vars };
-            match unit.kind() {
-                "assumption" => {
-                    let body = parse::children(*unit).into_iter().last();
-                    if let Some(body) = body {
-                        let mut scope = parse::Scope::new();
-                        match c.expr(body, &mut scope) {
-                            Ok(e) => assumes.push(e),
-                            Err(e) => return Err(spec_err(&prog, e)),
-                        }
+    for job in jobs {
+        match job {
+            Job::Def { def, ns, file, node } => {
+                let src = &sources[file as usize];
+                let mut c = parse::Compiler { prog: &mut prog, file, src: &src.text, ns: &namespaces[ns] };
+                if node.kind() == "function_definition" {
+                    let (bounds, body) = c.function_definition(node).map_err(|e| spec_err(&prog, e))?;
+                    let d = &mut prog.defs[def as usize];
+                    d.function = Some(bounds);
+                    d.body = Some(body);
+                } else {
+                    let (_, body) = c.definition(node).map_err(|e| spec_err(&prog, e))?;
+                    prog.defs[def as usize].body = Some(body);
+                }
+            }
+            Job::Subst { def, ns, file, inst_def, expr } => {
+                let src = &sources[file as usize];
+                let mut c = parse::Compiler { prog: &mut prog, file, src: &src.text, ns: &namespaces[ns] };
+                let body = c.substitution(inst_def, expr).map_err(|e| spec_err(&prog, e))?;
+                prog.defs[def as usize].body = Some(body);
+            }
+            Job::Assume { ns, file, node } => {
+                let src = &sources[file as usize];
+                let mut c = parse::Compiler { prog: &mut prog, file, src: &src.text, ns: &namespaces[ns] };
+                if let Some(body) = parse::children(node).into_iter().last() {
+                    let mut scope = parse::Scope::new();
+                    match c.expr(body, &mut scope) {
+                        Ok(e) => assumes.push(e),
+                        Err(e) => return Err(spec_err(&prog, e)),
                     }
-                }
-                "function_definition" => {
-                    let r = c.function_definition(*unit);
-                    let (bounds, body) = r.map_err(|e| spec_err(&prog, e))?;
-                    let def = &mut prog.defs[def_id];
-                    def.function = Some(bounds);
-                    def.body = Some(body);
-                    def_id += 1;
-                }
-                _ => {
-                    let r = c.definition(*unit);
-                    let (_, body) = r.map_err(|e| spec_err(&prog, e))?;
-                    prog.defs[def_id].body = Some(body);
-                    def_id += 1;
                 }
             }
         }
@@ -351,7 +659,7 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
     }
     for (i, def) in pending {
         let line = cfg.constants.iter().find(|b| *b.name == *prog.consts[i]).map_or(0, |b| b.line);
-        let Some(&d) = globals.get(def.as_str()) else {
+        let Some(&d) = namespaces[0].globals.get(def.as_str()) else {
             return Err(Error::Spec(Diagnostic::new(
                 Location::at(&cfg.path, line),
                 format!("`{} <- {def}`: module {} has no definition `{def}`", prog.consts[i], prog.module),
@@ -390,7 +698,7 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
 /// definition that does).
 fn state_level(prog: &Program, e: &Expr) -> bool {
     let mut found = false;
-    visit(e, &mut |k| match k {
+    visit_calling_lets(prog, e, &mut |k| match k {
         Kind::Var(_) | Kind::Prime(_) | Kind::PrimeExpr(_) | Kind::Unchanged(_) | Kind::Enabled(_) => found = true,
         Kind::Call(d, _) | Kind::FnDefApply(d, _) | Kind::OpValue(d) => {
             if prog.defs[*d as usize].state_level {
@@ -444,7 +752,7 @@ fn memo_args(prog: &Program) -> Vec<bool> {
 /// Whether an expression reads the next state.
 fn action_level(prog: &Program, e: &Expr) -> bool {
     let mut found = false;
-    visit(e, &mut |k| match k {
+    visit_calling_lets(prog, e, &mut |k| match k {
         Kind::Prime(_) | Kind::PrimeExpr(_) | Kind::Unchanged(_) | Kind::Enabled(_) | Kind::BoxAction(..) | Kind::AngleAction(..) => found = true,
         Kind::Call(d, _) | Kind::FnDefApply(d, _) | Kind::OpValue(d) => {
             if prog.defs[*d as usize].action_level {
@@ -456,6 +764,30 @@ fn action_level(prog: &Program, e: &Expr) -> bool {
         _ => {}
     });
     found
+}
+
+/// [`visit`], and also every node of the LET operators the expression
+/// calls, directly or through each other (each once: they may recurse).
+fn visit_calling_lets(prog: &Program, e: &Expr, f: &mut dyn FnMut(&Kind)) {
+    let mut calls = Vec::new();
+    visit(e, &mut |k| {
+        if let Kind::LetCall(i, _) = k {
+            calls.push(*i);
+        }
+        f(k)
+    });
+    let mut seen = std::collections::HashSet::new();
+    while let Some(i) = calls.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        visit(&prog.lambdas[i as usize].body, &mut |k| {
+            if let Kind::LetCall(j, _) = k {
+                calls.push(*j);
+            }
+            f(k)
+        });
+    }
 }
 
 /// Calls `f` on every node of an expression.

@@ -2,7 +2,7 @@
 //! resolved, every construct the interpreter does not implement refused with
 //! its position.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,13 +61,38 @@ impl Scope {
     }
 }
 
+/// What the names of one module, as extended or instantiated, stand for:
+/// its definitions (and those it imports, `I!Op` for a named instance I),
+/// and its constants and variables, or what an INSTANCE substitutes for
+/// them (a variable or constant of the instantiating module, or a
+/// definition holding the substituted expression).
+#[derive(Clone, Default, Debug)]
+pub(super) struct Names {
+    pub globals: HashMap<Arc<str>, u32>,
+    pub consts: HashMap<Arc<str>, u32>,
+    pub vars: HashMap<Arc<str>, u32>,
+    /// Named instances of standard modules (`S == INSTANCE Sequences`):
+    /// `S!Len(s)` is the built-in Len.
+    pub std_instances: HashSet<Arc<str>>,
+    /// The parameters of the instances this module is instantiated
+    /// through, which every definition of it takes first.
+    pub hidden: u32,
+    /// The module these names belong to.
+    pub module: Arc<str>,
+}
+
+/// The key of a definition in [`Names::globals`]: its name, or for a
+/// user-defined operator symbol its fixity and the symbol's node kind (so
+/// `(+)` and `\oplus` are one operator).
+pub(super) fn op_key(fix: &str, kind: &str) -> Arc<str> {
+    Arc::from(format!("{fix}:{kind}"))
+}
+
 pub(super) struct Compiler<'p> {
     pub prog: &'p mut Program,
     pub file: u16,
     pub src: &'p str,
-    pub globals: &'p HashMap<Arc<str>, u32>,
-    pub consts: &'p HashMap<Arc<str>, u32>,
-    pub vars: &'p HashMap<Arc<str>, u32>,
+    pub ns: &'p Names,
 }
 
 fn kids<'t>(node: Node<'t>) -> Vec<Node<'t>> {
@@ -201,9 +226,107 @@ impl<'p> Compiler<'p> {
         Expr { kind, pos: self.pos(node) }
     }
 
+    /// A scope holding the hidden parameters (those of the instances the
+    /// module is instantiated through), which no name can refer to.
+    pub fn hidden_scope(&self) -> Scope {
+        let mut scope = Scope::new();
+        for _ in 0..self.ns.hidden {
+            scope.bind(Arc::from("\u{0}"));
+        }
+        scope
+    }
+
+    /// Compiles an INSTANCE substitution `a <- e` of `I(p…) == INSTANCE M`:
+    /// e with the hidden parameters and I's parameters bound.
+    pub fn substitution(&mut self, instance_def: Option<Node<'_>>, expr: Node<'_>) -> Result<Expr, SpecError> {
+        let mut scope = self.hidden_scope();
+        if let Some(d) = instance_def {
+            let arities = self.params(d, &mut scope)?;
+            if arities.iter().any(|&a| a > 0) {
+                return Err(self.refuse(d, "an instance with an operator parameter"));
+            }
+        }
+        self.expr(expr, &mut scope)
+    }
+
+    /// A call of a definition: its hidden parameters first (the first of
+    /// them this context's own, then the instance arguments given), then
+    /// its own arguments.
+    fn call(&mut self, node: Node<'_>, d: u32, inst_args: Vec<Expr>, params: &[Node<'_>], scope: &mut Scope) -> Result<Kind, SpecError> {
+        let def = &self.prog.defs[d as usize];
+        let (hidden, own) = (def.hidden, def.params.len() - def.hidden);
+        let name = def.name.clone();
+        if params.len() != own {
+            return Err(self.err(node, format!("`{name}` takes {own} arguments, given {}", params.len())));
+        }
+        let Some(implicit) = hidden.checked_sub(inst_args.len()).filter(|&i| i <= self.ns.hidden as usize) else {
+            return Err(self.err(node, format!("`{name}` is applied to the wrong number of instance arguments")));
+        };
+        let mut args: Vec<Expr> = (0..implicit).map(|i| self.mk(node, Kind::Local(i as u32))).collect();
+        args.extend(inst_args);
+        args.extend(self.args(params, scope)?);
+        Ok(Kind::Call(d, args))
+    }
+
+    /// A user-defined operator symbol applied: `a (+) b`, `-. a`, `a^+`.
+    fn user_op(&mut self, node: Node<'_>, fix: &str, sym: Node<'_>, operands: &[Node<'_>], scope: &mut Scope) -> Result<Option<Kind>, SpecError> {
+        let Some(&d) = self.ns.globals.get(&op_key(fix, sym.kind())) else { return Ok(None) };
+        self.call(node, d, Vec::new(), operands, scope).map(Some)
+    }
+
+    /// `I!Op`, `I(x)!Op(a)`, `I!J!Op`: a definition of a named instance.
+    fn prefixed(&mut self, node: Node<'_>, scope: &mut Scope) -> Result<Kind, SpecError> {
+        let prefix = self.need(node, "prefix")?;
+        let op = self.need(node, "op")?;
+        let mut key = String::new();
+        let mut inst_args = Vec::new();
+        let comps = kids(prefix);
+        for (i, c) in comps.iter().enumerate() {
+            let c = if c.kind() == "subexpr_component" { kids(*c).first().copied().unwrap_or(*c) } else { *c };
+            let c = &c;
+            let name = match c.kind() {
+                "identifier_ref" => self.text(*c),
+                "bound_op" => {
+                    let n = self.need(*c, "name")?;
+                    for p in field_all(*c, "parameter") {
+                        inst_args.push(self.expr(p, scope)?);
+                    }
+                    self.text(n)
+                }
+                _ => return Err(self.refuse(*c, "this kind of instance-qualified name")),
+            };
+            if i == 0 && comps.len() == 1 && self.ns.std_instances.contains(name) {
+                // S!Op for S == INSTANCE of a standard module.
+                let (opname, params) = match op.kind() {
+                    "identifier_ref" => (self.text(op), Vec::new()),
+                    "bound_op" => (self.text(self.need(op, "name")?), field_all(op, "parameter")),
+                    _ => return Err(self.refuse(op, "this operator of a standard module instance")),
+                };
+                return self.name(node, opname, &params, scope);
+            }
+            key.push_str(name);
+            key.push('!');
+        }
+        let params = match op.kind() {
+            "identifier_ref" => {
+                key.push_str(self.text(op));
+                Vec::new()
+            }
+            "bound_op" => {
+                key.push_str(self.text(self.need(op, "name")?));
+                field_all(op, "parameter")
+            }
+            _ => return Err(self.refuse(op, "an operator symbol after `!`")),
+        };
+        let Some(&d) = self.ns.globals.get(key.as_str()) else {
+            return Err(self.err(node, format!("unknown name `{key}`")));
+        };
+        self.call(node, d, inst_args, &params, scope)
+    }
+
     /// Compiles a top-level definition's body with its parameters bound.
     pub fn definition(&mut self, def: Node<'_>) -> Result<(Vec<usize>, Expr), SpecError> {
-        let mut scope = Scope::new();
+        let mut scope = self.hidden_scope();
         let params = self.params(def, &mut scope)?;
         let body = def.child_by_field_name("definition").ok_or_else(|| self.err(def, "definition without a body"))?;
         let body = self.expr(body, &mut scope)?;
@@ -237,6 +360,9 @@ impl<'p> Compiler<'p> {
 
     /// `f[x \in S, …] == e`: the binders, then the body.
     pub fn function_definition(&mut self, def: Node<'_>) -> Result<(Vec<Bound>, Expr), SpecError> {
+        if self.ns.hidden > 0 {
+            return Err(self.refuse(def, "a function definition f[x \\in S] == e in a module instantiated with parameters"));
+        }
         let mut scope = Scope::new();
         let bounds: Vec<Node<'_>> = kids(def).into_iter().filter(|k| k.kind() == "quantifier_bound").collect();
         let bounds = self.bounds(&bounds, &mut scope)?;
@@ -314,13 +440,20 @@ impl<'p> Compiler<'p> {
                 match scope.lookup(name) {
                     Some(Name::LetOp(i, _)) => {
                         let lambda = self.prog.lambdas[i as usize].clone();
+                        if lambda.depth == usize::MAX {
+                            return Err(self.refuse(node, "a RECURSIVE LET operator passed as an argument inside its own definition"));
+                        }
                         return Ok(self.mk(node, Kind::Lambda(lambda)));
                     }
                     Some(Name::Param(slot, _)) => return Ok(self.mk(node, Kind::Local(slot))),
                     Some(Name::Slot(_)) => {}
                     None => {
-                        if let Some(&d) = self.globals.get(name) {
-                            if !self.prog.defs[d as usize].params.is_empty() {
+                        if let Some(&d) = self.ns.globals.get(name) {
+                            let def = &self.prog.defs[d as usize];
+                            if def.params.len() > def.hidden {
+                                if def.hidden > 0 {
+                                    return Err(self.refuse(node, "an operator of a module instantiated with parameters, passed as an argument"));
+                                }
                                 return Ok(self.mk(node, Kind::OpValue(d)));
                             }
                         } else if let Some((b, arity)) = builtin_named(name) {
@@ -398,21 +531,21 @@ impl<'p> Compiler<'p> {
                         self.product_factors(node, &mut factors);
                         Kind::Builtin(Builtin::Product, self.exprs(&factors, scope)?)
                     }
-                    other => match infix_builtin(other) {
-                        Some(b) => Kind::Builtin(b, vec![self.expr(lhs, scope)?, self.expr(rhs, scope)?]),
-                        None => {
-                            if let Some(&d) = self.globals.get(self.text(sym)) {
-                                Kind::Call(d, vec![self.expr(lhs, scope)?, self.expr(rhs, scope)?])
-                            } else {
-                                return Err(self.refuse(sym, &format!("the infix operator `{}`", self.text(sym))));
-                            }
-                        }
+                    other => match self.user_op(node, "infix", sym, &[lhs, rhs], scope)? {
+                        Some(call) => call,
+                        None => match infix_builtin(other) {
+                            Some(b) => Kind::Builtin(b, vec![self.expr(lhs, scope)?, self.expr(rhs, scope)?]),
+                            None => return Err(self.refuse(sym, &format!("the infix operator `{}` (it is not defined)", self.text(sym)))),
+                        },
                     },
                 }
             }
             "bound_prefix_op" => {
                 let sym = self.need(node, "symbol")?;
                 let rhs = self.need(node, "rhs")?;
+                if let Some(call) = self.user_op(node, "prefix", sym, &[rhs], scope)? {
+                    return Ok(self.mk(node, call));
+                }
                 let a = self.boxed(rhs, scope)?;
                 match sym.kind() {
                     "lnot" => Kind::Not(a),
@@ -438,7 +571,10 @@ impl<'p> Compiler<'p> {
                             _ => Kind::PrimeExpr(Box::new(inner)),
                         }
                     }
-                    _ => return Err(self.refuse(sym, &format!("the postfix operator `{}`", self.text(sym)))),
+                    _ => match self.user_op(node, "postfix", sym, &[lhs], scope)? {
+                        Some(call) => call,
+                        None => return Err(self.refuse(sym, &format!("the postfix operator `{}` (it is not defined)", self.text(sym)))),
+                    },
                 }
             }
             "conj_list" => Kind::And(
@@ -535,7 +671,7 @@ impl<'p> Compiler<'p> {
                 let f = k[0];
                 let args = self.exprs(&k[1..], scope)?;
                 if f.kind() == "identifier_ref" && scope.lookup(self.text(f)).is_none() {
-                    if let Some(&d) = self.globals.get(self.text(f)) {
+                    if let Some(&d) = self.ns.globals.get(self.text(f)) {
                         if self.prog.defs[d as usize].is_function {
                             return Ok(self.mk(node, Kind::FnDefApply(d, args)));
                         }
@@ -610,7 +746,8 @@ impl<'p> Compiler<'p> {
                 Kind::Fair { strong, vars: self.boxed(k[0], scope)?, action: self.boxed(k[1], scope)? }
             }
             "lambda" => return Err(self.refuse(node, "LAMBDA outside an operator argument")),
-            "prefixed_op" | "subexpression" => return Err(self.refuse(node, "instance-qualified names (Inst!Op)")),
+            "prefixed_op" => self.prefixed(node, scope)?,
+            "subexpression" => return Err(self.refuse(node, "a subexpression reference (Op!1, Op!<<, …)")),
             "unbounded" => return Err(self.refuse(node, "this expression")),
             "ERROR" => return Err(self.err(node, "TLA+ syntax error")),
             other => return Err(self.refuse(node, &format!("the construct `{other}`"))),
@@ -653,20 +790,16 @@ impl<'p> Compiler<'p> {
                 }
             };
         }
-        if let Some(&d) = self.globals.get(name) {
-            let arity = self.prog.defs[d as usize].params.len();
-            if params.len() != arity {
-                return Err(self.err(node, format!("`{name}` takes {arity} arguments, given {}", params.len())));
-            }
-            return Ok(Kind::Call(d, self.args(params, scope)?));
+        if let Some(&d) = self.ns.globals.get(name) {
+            return self.call(node, d, Vec::new(), params, scope);
         }
-        if let Some(&c) = self.consts.get(name) {
+        if let Some(&c) = self.ns.consts.get(name) {
             if !params.is_empty() {
                 return Err(self.refuse(node, "a constant operator (CONSTANT F(_))"));
             }
             return Ok(Kind::Const(c));
         }
-        if let Some(&v) = self.vars.get(name) {
+        if let Some(&v) = self.ns.vars.get(name) {
             if !params.is_empty() {
                 return Err(self.err(node, format!("`{name}` is a variable, not an operator")));
             }
@@ -704,27 +837,72 @@ impl<'p> Compiler<'p> {
     fn let_in_inner(&mut self, node: Node<'_>, scope: &mut Scope) -> Result<Expr, SpecError> {
         let first = scope.depth;
         let mut values = Vec::new();
+        // RECURSIVE operators declared and not yet defined: name, lambda
+        // index, arity, and the frame depth at the declaration.
+        let mut pending: Vec<(Arc<str>, u32, usize, u32)> = Vec::new();
         for d in field_all(node, "definitions") {
             match d.kind() {
                 "operator_definition" => {
                     let name = self.need(d, "name")?;
+                    if name.kind() != "identifier" {
+                        return Err(self.refuse(d, "a LET definition of an operator symbol"));
+                    }
                     let name_text: Arc<str> = Arc::from(self.text(name));
                     let params = field_all(d, "parameter");
                     let body = self.need(d, "definition")?;
-                    if params.is_empty() {
+                    let declared = pending.iter().position(|p| p.0 == name_text);
+                    if params.is_empty() && declared.is_none() {
                         let value = self.expr(body, scope)?;
                         values.push(Arc::new(value));
                         scope.bind(name_text);
                     } else {
                         let depth = scope.depth as usize;
+                        let idx = match declared {
+                            Some(i) => {
+                                let (_, idx, arity, at) = pending.remove(i);
+                                if arity != params.len() {
+                                    return Err(self.err(d, format!("`{name_text}` is declared RECURSIVE with {arity} arguments and defined with {}", params.len())));
+                                }
+                                if at != scope.depth {
+                                    return Err(self.refuse(d, "a LET value defined between a RECURSIVE declaration and its operator's definition"));
+                                }
+                                idx
+                            }
+                            None => self.prog.lambdas.len() as u32,
+                        };
                         let mark = scope.mark();
                         let ps = self.params(d, scope);
                         let body = ps.and_then(|_| self.expr(body, scope));
                         scope.reset(mark);
-                        let lambda = Lambda { name: name_text.clone(), depth, arity: params.len(), body: body? };
+                        let lambda = Arc::new(Lambda { name: name_text.clone(), depth, arity: params.len(), body: body? });
+                        if declared.is_some() {
+                            self.prog.lambdas[idx as usize] = lambda;
+                        } else {
+                            self.prog.lambdas.push(lambda);
+                            scope.names.push((name_text, Name::LetOp(idx, params.len())));
+                        }
+                    }
+                }
+                "recursive_declaration" => {
+                    for decl in kids(d) {
+                        let (name, arity) = match decl.kind() {
+                            "identifier" => (decl, 0),
+                            "operator_declaration" => (
+                                self.need(decl, "name")?,
+                                kids(decl).iter().filter(|k| k.kind() == "placeholder").count(),
+                            ),
+                            _ => return Err(self.refuse(decl, "this RECURSIVE declaration")),
+                        };
+                        if arity == 0 || name.kind() != "identifier" {
+                            return Err(self.refuse(decl, "RECURSIVE of a LET operator without arguments or of an operator symbol"));
+                        }
+                        let name_text: Arc<str> = Arc::from(self.text(name));
                         let idx = self.prog.lambdas.len() as u32;
-                        self.prog.lambdas.push(Arc::new(lambda));
-                        scope.names.push((name_text, Name::LetOp(idx, params.len())));
+                        // A placeholder until the definition is compiled.
+                        let placeholder = Lambda { name: name_text.clone(), depth: usize::MAX, arity, body: self.mk(decl, Kind::Lit(Value::Bool(false))) };
+                        self.prog.lambdas.push(Arc::new(placeholder));
+                        scope.names.push((name_text.clone(), Name::LetOp(idx, arity)));
+                        pending.push((name_text, idx, arity, scope.depth));
                     }
                 }
                 "function_definition" => {
@@ -737,9 +915,11 @@ impl<'p> Compiler<'p> {
                     values.push(Arc::new(self.mk(d, Kind::FunDef(b, body))));
                     scope.bind(name);
                 }
-                "recursive_declaration" => return Err(self.refuse(d, "RECURSIVE inside LET")),
                 _ => return Err(self.refuse(d, "this LET definition")),
             }
+        }
+        if let Some((name, ..)) = pending.first() {
+            return Err(self.err(node, format!("`{name}` is declared RECURSIVE in this LET but not defined")));
         }
         let body = self.boxed(self.need(node, "expression")?, scope)?;
         Ok(self.mk(node, Kind::Let { first, values, body }))
@@ -760,7 +940,7 @@ pub(super) fn children(node: Node<'_>) -> Vec<Node<'_>> {
 }
 
 pub(super) fn new_def(name: Arc<str>, params: Vec<usize>, param_names: Vec<Arc<str>>, is_function: bool, pos: Pos) -> Def {
-    Def { name, params, param_names, is_function, body: None, function: None, pos, folded: None, state_level: true, action_level: false }
+    Def { name, params, hidden: 0, param_names, is_function, body: None, function: None, pos, folded: None, state_level: true, action_level: false }
 }
 
 /// The parameter names of a top-level definition node.

@@ -133,3 +133,85 @@ fn recursion_higher_order_operators_and_tlc_operators() {
     assert_eq!(shows("LET a == 1 b == a + 1 IN <<a, b>>"), "<<1, 2>>");
     assert!(truth("\\A x \\in 1..3 : \\E y \\in 1..3 : y = x"));
 }
+
+/// Evaluates `X` of module `T`, written beside the other `modules`
+/// (name, text without the MODULE line), in a state of no variables.
+fn eval_in(modules: &[(&str, &str)], t: &str) -> Result<Value, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    for (name, body) in modules.iter().chain(std::iter::once(&("T", t))) {
+        let text = format!("---- MODULE {name} ----\n{body}\n====\n");
+        std::fs::write(dir.path().join(format!("{name}.tla")), text).map_err(|e| e.to_string())?;
+    }
+    let cfg = Cfg::parse(Path::new("T.cfg"), "INIT Init\nNEXT Next\n").map_err(|e| e.render())?;
+    let prog = super::load(&dir.path().join("T.tla"), &cfg, &[]).map_err(|e| e.render())?;
+    let d = prog.def("X").expect("X");
+    let empty: [Value; 0] = [];
+    let mut ctx = Ctx::new(&prog, &empty);
+    ctx.call_def(d, Vec::new(), prog.defs[d as usize].pos).map_err(|e| format!("line {} column {}: {}", e.pos.line, e.pos.col, e.msg))
+}
+
+fn shows_in(modules: &[(&str, &str)], t: &str) -> String {
+    match eval_in(modules, t) {
+        Ok(v) => v.to_string(),
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+const POINT: (&str, &str) = (
+    "Point",
+    "EXTENDS Naturals\nCONSTANTS Base, Step\nLOCAL Double(a) == 2 * a\nAt(k) == Base + k * Step\nFar == At(Double(Step))\nPair(k) == <<At(k), Far>>",
+);
+
+#[test]
+fn named_instances_substitute_explicitly_and_implicitly() {
+    // Step is substituted explicitly, Base implicitly by T's own Base.
+    let t = "EXTENDS Naturals\nBase == 100\nP == INSTANCE Point WITH Step <- 3\nQ == INSTANCE Point WITH Base <- 0, Step <- Base + 1\nX == <<P!At(2), P!Far, Q!At(1), Q!Pair(0)>>";
+    assert_eq!(shows_in(&[POINT], t), "<<106, 118, 101, <<0, 20402>>>>");
+    // A LOCAL definition is not visible through the instance.
+    let t = "EXTENDS Naturals\nBase == 1\nP == INSTANCE Point WITH Step <- 3\nX == P!Double(2)";
+    assert!(shows_in(&[POINT], t).contains("unknown name `P!Double`"), "{}", shows_in(&[POINT], t));
+    // A constant with no substitution and no namesake is an error at the INSTANCE.
+    let t = "P == INSTANCE Point WITH Step <- 3\nX == P!Far";
+    let e = shows_in(&[POINT], t);
+    assert!(e.contains("INSTANCE Point") && e.contains("`Base` has no substitution") && e.contains("T.tla:2"), "{e}");
+}
+
+#[test]
+fn parameterised_and_unnamed_instances() {
+    // I(x)!Op: the instance's parameter reaches every definition of it.
+    let t = "EXTENDS Naturals\nBase == 10\nP(s) == INSTANCE Point WITH Step <- s\nX == <<P(1)!At(2), P(5)!Far, P(2)!Pair(1)>>";
+    assert_eq!(shows_in(&[POINT], t), "<<12, 60, <<12, 18>>>>");
+    // INSTANCE M imports M's definitions, substituted.
+    let t = "EXTENDS Naturals\nBase == 7\nStep == 2\nINSTANCE Point\nX == <<At(1), Far>>";
+    assert_eq!(shows_in(&[POINT], t), "<<9, 15>>");
+    // Nested: an instance of a module that instantiates another.
+    let outer = ("Outer", "EXTENDS Naturals\nCONSTANT S\nBase == 1000\nIn == INSTANCE Point WITH Step <- S\nTop == In!At(1)");
+    let t = "O(k) == INSTANCE Outer WITH S <- k\nX == <<O(4)!Top, O(5)!In!Far>>";
+    assert_eq!(shows_in(&[POINT, outer], t), "<<1004, 1050>>");
+    // A named instance of a standard module.
+    assert_eq!(shows_in(&[], "S == INSTANCE Sequences\nX == S!Len(<<1, 2, 3>>)"), "3");
+}
+
+#[test]
+fn recursive_operators_inside_let() {
+    let t = "EXTENDS Naturals\nX == LET RECURSIVE Sum(_)\n         Sum(n) == IF n = 0 THEN 0 ELSE n + Sum(n - 1)\n     IN Sum(10)";
+    assert_eq!(shows_in(&[], t), "55");
+    // Mutual recursion, and a LET value the operators read.
+    let t = "EXTENDS Naturals\nX == LET k == 3\n         RECURSIVE Even(_), Odd(_)\n         Even(n) == IF n = 0 THEN TRUE ELSE Odd(n - 1)\n         Odd(n) == IF n = 0 THEN FALSE ELSE Even(n - 1)\n     IN <<Even(k + 1), Odd(k), Even(k)>>";
+    assert_eq!(shows_in(&[], t), "<<TRUE, TRUE, FALSE>>");
+    // Declared and never defined.
+    let e = shows_in(&[], "X == LET RECURSIVE F(_) IN 1");
+    assert!(e.contains("declared RECURSIVE") && e.contains("not defined"), "{e}");
+}
+
+#[test]
+fn user_defined_infix_prefix_and_postfix_operators() {
+    let t = "EXTENDS Naturals, Sequences\na (+) b == (a + b) % 5\ns ++ x == Append(s, x)\nn^+ == n + 100\n-. a == 0 - a\nX == <<3 \\oplus 4, 3 (+) 4, <<1>> ++ 2 ++ 3, 2^+, -(7)>>";
+    assert_eq!(shows_in(&[], t), "<<2, 2, <<1, 2, 3>>, 102, -7>>");
+    // Defined in an instantiated module, used unqualified.
+    let ring = ("Ring", "EXTENDS Naturals\nCONSTANT N\na (+) b == (a + b) % N");
+    assert_eq!(shows_in(&[ring], "INSTANCE Ring WITH N <- 3\nX == 2 (+) 2"), "1");
+    // An infix symbol nobody defines is refused with its position.
+    let e = shows_in(&[], "X == 1 ++ 2");
+    assert!(e.contains("`++`") && e.contains("not supported"), "{e}");
+}

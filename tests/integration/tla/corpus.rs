@@ -42,6 +42,11 @@ const PINNED: &[(&str, &str, Tlc)] = &[
     ("Queue", "Queue_lost", Tlc::Lasso("Delivered", 53, 98, 9)),
     ("Incr", "Incr", Tlc::Holds(168, 259, 23)),
     ("Incr", "Incr_race", Tlc::Violates("Total", 23)),
+    ("TwoPhase", "TwoPhase", Tlc::Holds(538, 2420, 14)),
+    ("TwoPhase", "TwoPhase_quorum", Tlc::Violates("RefinesCommit", 6)),
+    ("TwoPhase", "TwoPhase_unfair", Tlc::Lasso("RefinesCommit", 538, 2420, 14)),
+    ("RingBuffer", "RingBuffer", Tlc::Holds(12, 15, 9)),
+    ("RingBuffer", "RingBuffer_lifo", Tlc::Violates("RefinesFifo", 4)),
 ];
 
 #[test]

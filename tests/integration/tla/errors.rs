@@ -45,12 +45,34 @@ fn comparing_incomparable_values_stops_the_run() {
 
 #[test]
 fn refused_constructs_are_named_with_their_position() {
-    let (code, text) = check("Inst", &format!("{COUNTER}I == INSTANCE Naturals\nNext == x' = x"), "INIT Init\nNEXT Next\n");
+    let (code, text) = check("Inst", &format!("{COUNTER}I(n) == INSTANCE Naturals\nNext == x' = x"), "INIT Init\nNEXT Next\n");
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("Inst.tla:5") && text.contains("INSTANCE is not supported"), "{text}");
+    assert!(text.contains("Inst.tla:5") && text.contains("an instance of a standard module with parameters is not supported"), "{text}");
+    let (code, text) = check("Sub", &format!("{COUNTER}A == x' = x\nNext == A!1"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Sub.tla:6") && text.contains("not supported"), "{text}");
+    let (code, text) = check("Op", &format!("{COUNTER}Next == x' = x ++ 1"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Op.tla:5") && text.contains("the infix operator `++` (it is not defined)"), "{text}");
     let (code, text) = check("Unb", &format!("{COUNTER}Next == \\E y : x' = y"), "INIT Init\nNEXT Next\n");
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("Unb.tla:5") && text.contains("unbounded quantifier"), "{text}");
+}
+
+#[test]
+fn an_instance_without_a_substitution_is_named_with_its_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("Gauge.tla"), "---- MODULE Gauge ----\nCONSTANT Max\nVARIABLE level\nOk == level <= Max\n====\n").expect("write");
+    std::fs::write(dir.path().join("Use.tla"), format!("---- MODULE Use ----\n{COUNTER}G == INSTANCE Gauge WITH level <- x\nNext == x' = x\nInv == G!Ok\n====\n")).expect("write");
+    std::fs::write(dir.path().join("Use.cfg"), "INIT Init\nNEXT Next\nINVARIANT Inv\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .current_dir(dir.path())
+        .args(["check", "Use.tla", "--threads", "1", "--progress", "never"])
+        .output()
+        .expect("runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("Use.tla:5") && text.contains("INSTANCE Gauge") && text.contains("`Max` has no substitution"), "{text}");
 }
 
 #[test]
