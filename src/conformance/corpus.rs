@@ -754,6 +754,7 @@ pub fn render_human(dir: &Path, subjects: &[(String, String)], outcome: &Outcome
         }
         out.push_str("\n");
     }
+    out.push_str(&b3::render_table(outcome, subjects));
     let differing: Vec<&CaseOutcome> = outcome
         .cases
         .iter()

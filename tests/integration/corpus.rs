@@ -169,6 +169,67 @@ fn b3_expectations_are_reproduced_by_their_examples() {
     assert!(shown >= 5, "the B3 expectations are shown ({shown})");
 }
 
+/// The cross-SDK B3 differential, pinned: the B3 cases of the committed
+/// corpus on the five SDKs through their propagator APIs give exactly these
+/// divergences from the strict reference (each classified in the
+/// expectations, so the run exits 0), and the B3 table says per case what
+/// each SDK's B3 propagator did.
+#[test]
+fn the_b3_corpus_cases_diverge_per_sdk_exactly_as_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo().join(CORPUS)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("b3-") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let corpus_dir = dir.path().to_str().unwrap();
+    let o = tracewright(&["conform", "--corpus", corpus_dir, "--sut", "rust,python,js,go,java", "--transport", "api", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found: Vec<String> = doc["divergences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {} ({})", d["sut"].as_str().unwrap(), d["class"].as_str().unwrap(), d["cases"].as_array().unwrap().len()))
+        .collect();
+    let want = [
+        "rust b3/b3/differs/sampled-debug (1)",
+        "rust b3/b3/ignores/sampling-only-deny (1)",
+        "rust b3/b3/inject/form-both (14)",
+        "rust b3/b3/roundtrip/unstable/sampled (1)",
+        "rust b3/b3multi/accepts-invalid/SamplingState (1)",
+        "rust b3/b3multi/rejects-valid/single-debug (1)",
+        "python b3/b3/accepts-invalid/SamplingState (1)",
+        "python b3/b3/accepts-invalid/TraceId (1)",
+        "python b3/b3/ignores/sampling-only-deny (1)",
+        "python b3/b3multi/accepts-invalid/SamplingState (1)",
+        "js b3/b3/accepts-invalid/SamplingState (1)",
+        "js b3/b3/accepts-invalid/SingleFields (1)",
+        "js b3/b3/ignores/sampling-only-deny (1)",
+        "js b3/b3multi/accepts-invalid/SamplingState (1)",
+        "go b3/b3/ignores/sampling-only-deny (1)",
+        "go b3/b3/inject/sampling-deferred (1)",
+        "go b3/b3multi/accepts-invalid/SamplingState (1)",
+        "go b3/b3multi/inject/sampling-deferred (1)",
+        "java b3/b3/accepts-invalid/SamplingState (1)",
+        "java b3/b3/ignores/sampling-only-deny (1)",
+        "java b3/b3multi/accepts-invalid/SamplingState (1)",
+    ];
+    assert_eq!(found, want);
+    let o = tracewright(&["conform", "--corpus", corpus_dir, "--sut", "rust,python,js,go,java", "--transport", "api"]);
+    let table = stdout(&o);
+    let b3_table = table.split("B3 cases, by propagator").nth(1).unwrap_or_else(|| panic!("no B3 table: {table}"));
+    let row = |case: &str| b3_table.lines().find(|l| l.starts_with(case)).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+    // The Rust b3 propagator reads debug as unsampled; the others as sampled.
+    assert_eq!(row("b3-single-debug.json"), "b3-single-debug.json b3 continue s continue u* continue s continue s continue s continue s");
+    // The Rust b3multi propagator refuses `d` in the single header.
+    assert_eq!(
+        row("b3-single-read-by-b3multi-debug.json"),
+        "b3-single-read-by-b3multi-debug.json b3multi continue s restart s* continue s continue s continue s continue s"
+    );
+}
+
 fn write_case(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use crate::b3::{self, Extracted, Sampling};
 use crate::headers::Carrier;
 
-use super::{Finding, Layer, Observation, Reference};
+use super::{CaseOutcome, Finding, Layer, Observation, Outcome, Reference};
 
 /// The B3 propagator a case is read with, as `configure` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -216,4 +216,49 @@ pub fn classify(carrier: &Carrier, reader: Reader, seen: &Observation) -> Vec<Fi
         push(format!("roundtrip/unstable/{what}"), CONTINUE_RULE);
     }
     found
+}
+
+/// The cross-SDK B3 table of a corpus run (empty when it has no B3 case):
+/// per B3 case, what the reference decides and what each SDK's B3
+/// propagator did — `continue` or `restart`, and whether the child was
+/// sampled (`s`) or not (`u`); `*` marks a cell with a disagreement.
+pub fn render_table(outcome: &Outcome, subjects: &[(String, String)]) -> String {
+    let cases: Vec<&CaseOutcome> = outcome.cases.iter().filter(|c| c.case.reader.is_some()).collect();
+    if cases.is_empty() {
+        return String::new();
+    }
+    let flag = |sampled: Option<bool>| match sampled {
+        Some(true) => " s",
+        Some(false) => " u",
+        None => " ?",
+    };
+    let width = cases.iter().map(|c| c.case.name.len()).max().unwrap_or(4).max(4);
+    let mut out = String::from("\nB3 cases, by propagator (continue/restart; the child s sampled, u unsampled, ? the receiver's choice; * a disagreement):\n");
+    out.push_str(&format!("{:<width$}  {:<8} {:<12}", "case", "read by", "reference"));
+    for (s, _) in subjects {
+        out.push_str(&format!("  {s:<11}"));
+    }
+    out.push('\n');
+    for c in cases {
+        let reader = c.case.reader.map_or("", Reader::name);
+        let reference = match c.case.carrier.b3_reference() {
+            Extracted::Continue(cx) => format!("continue{}", flag(cx.sampling.sampled())),
+            Extracted::SamplingOnly(s) => format!("restart{}", flag(s.sampled())),
+            Extracted::Absent | Extracted::Restart(_) => "restart".to_string(),
+        };
+        out.push_str(&format!("{:<width$}  {reader:<8} {reference:<12}", c.case.name));
+        for r in &c.results {
+            let seen = &r.observation;
+            let mut cell = match &seen.refused {
+                Some(_) => "refused".to_string(),
+                None => format!("{}{}", if seen.continued { "continue" } else { "restart" }, flag(Some(seen.child.sampled))),
+            };
+            if !r.findings.is_empty() {
+                cell.push('*');
+            }
+            out.push_str(&format!("  {cell:<11}"));
+        }
+        out.push('\n');
+    }
+    out
 }
