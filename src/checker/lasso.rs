@@ -168,6 +168,29 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                 }
             }
         }
+        Temporal::Initially(p) => match p(model, &states[0]) {
+            Err(v) => Judged::Violated(v.with("why", "the initial state does not satisfy it")),
+            Ok(()) => Judged::Satisfied("it holds in the initial state".into()),
+        },
+        Temporal::Fairness { strong, name, enabled, step } => {
+            let Some(l) = loop_index else { return no_loop() };
+            let mut loop_steps: Vec<(usize, usize)> = (l..last).map(|i| (i, i + 1)).collect();
+            loop_steps.push((last, l));
+            let real = |&(i, j): &(usize, usize)| fingerprint(&states[i]) != fingerprint(&states[j]);
+            if loop_steps.iter().filter(|p| real(p)).any(|&(i, j)| step(model, &states[i], &states[j])) {
+                return Judged::Satisfied(format!("the loop takes a step of {name}"));
+            }
+            let en: Vec<bool> = (l..=last).map(|k| enabled(model, &states[k])).collect();
+            let unfair = if *strong { en.iter().any(|&e| e) } else { en.iter().all(|&e| e) };
+            if unfair {
+                Judged::Violated(Violation::new(format!("{name} is violated")).with(
+                    "why",
+                    format!("the behaviour loops forever (states {l} to {last}) where the action is enabled and never takes it"),
+                ))
+            } else {
+                Judged::Satisfied(format!("the loop (states {l} to {last}) passes a state where the action of {name} is disabled"))
+            }
+        }
         Temporal::EventuallyAlways(p) => {
             let Some(l) = loop_index else { return no_loop() };
             match (l..=last).find_map(|k| p(model, &states[k]).err().map(|v| (k, v))) {

@@ -459,11 +459,23 @@ impl<'p, 's> Ctx<'p, 's> {
                 Ok(Value::fun_of(pairs))
             }
             Kind::FunApp(f, args) => {
+                if self.peek(f).is_some() {
+                    // f is read, not computed: only the result is cloned.
+                    let arg = self.fn_arg(args)?;
+                    let fv = self.peek(f).expect("evaluating the argument leaves f readable");
+                    return match fv.apply(&arg) {
+                        Some(v) => Ok(v.clone()),
+                        None => self.apply(&fv.clone(), &arg, e.pos),
+                    };
+                }
                 let fv = self.eval(f)?;
                 let arg = self.fn_arg(args)?;
                 self.apply(&fv, &arg, e.pos)
             }
             Kind::Dot(r, field) => {
+                if let Some(v) = self.peek(r).and_then(|rv| rv.field(*field)) {
+                    return Ok(v.clone());
+                }
                 let rv = self.eval(r)?;
                 match rv.field(*field) {
                     Some(v) => Ok(v.clone()),
@@ -559,6 +571,25 @@ impl<'p, 's> Ctx<'p, 's> {
             Kind::Always(_) | Kind::Eventually(_) | Kind::LeadsTo(..) | Kind::Fair { .. } => {
                 fail(e.pos, "a temporal formula cannot be evaluated in a state; list it under PROPERTIES")
             }
+        }
+    }
+
+    /// The value of an expression that only reads one already there (a
+    /// variable of the current state, a primed variable already bound, a
+    /// constant, a bound local, a record field of one of those), borrowed
+    /// instead of cloned; `None` for anything else, which [`Ctx::eval`]
+    /// computes (and reports the errors of).
+    fn peek(&self, e: &Expr) -> Option<&Value> {
+        match &e.kind {
+            Kind::Var(v) if !self.primed && self.mode != Mode::Init => self.cur.get(*v as usize),
+            Kind::Prime(v) if !self.primed => self.next.get(*v as usize)?.as_ref(),
+            Kind::Const(c) => self.prog.const_values.get(*c as usize),
+            Kind::Local(k) => match self.stack.get(self.base + *k as usize)? {
+                Slot::Val(v) => Some(v),
+                Slot::Pending(_) => None,
+            },
+            Kind::Dot(r, field) => self.peek(r)?.field(*field),
+            _ => None,
         }
     }
 
@@ -1221,14 +1252,23 @@ impl<'p, 's> Ctx<'p, 's> {
         use Builtin::*;
         match b {
             Eq | Neq => {
-                let (x, y) = (self.eval(&args[0])?, self.eval(&args[1])?);
-                let eq = self.equal(&x, &y, pos)?;
+                let eq = if self.peek(&args[0]).is_some() {
+                    let y = self.eval(&args[1])?;
+                    let x = self.peek(&args[0]).expect("evaluating y leaves x readable");
+                    self.equal(x, &y, pos)?
+                } else {
+                    let (x, y) = (self.eval(&args[0])?, self.eval(&args[1])?);
+                    self.equal(&x, &y, pos)?
+                };
                 Ok(Value::Bool(if b == Eq { eq } else { !eq }))
             }
             In | NotIn => {
                 let x = self.eval(&args[0])?;
-                let s = self.eval(&args[1])?;
-                let r = s.contains(&x).or_else(|m| fail(pos, m))?;
+                let r = match self.peek(&args[1]) {
+                    Some(s) => s.contains(&x),
+                    None => self.eval(&args[1])?.contains(&x),
+                };
+                let r = r.or_else(|m| fail(pos, m))?;
                 Ok(Value::Bool(if b == In { r } else { !r }))
             }
             _ => {

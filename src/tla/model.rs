@@ -160,31 +160,7 @@ impl TlaModel {
 
     /// Evaluates a state predicate; an error is recorded and reads as true.
     pub fn holds(&self, e: &Expr, state: &TlaState) -> bool {
-        // The properties of one state are judged one after the other on one
-        // thread: they share the values of the definitions they call.
-        thread_local! {
-            static LAST: std::cell::RefCell<Option<(usize, TlaState, Memo)>> = const { std::cell::RefCell::new(None) };
-        }
-        let prog_id = Arc::as_ptr(&self.prog) as usize;
-        let memo = LAST.with(|last| match last.borrow_mut().take() {
-            Some((p, s, memo)) if p == prog_id && Arc::ptr_eq(&s.0, &state.0) => memo,
-            Some((_, _, mut memo)) => {
-                memo.clear();
-                memo
-            }
-            None => Memo::default(),
-        });
-        let mut ctx = Ctx::with_memo(&self.prog, &state.0, memo);
-        let r = ctx.eval_bool(e);
-        let memo = ctx.take_memo();
-        LAST.with(|last| *last.borrow_mut() = Some((prog_id, state.clone(), memo)));
-        match r {
-            Ok(b) => b,
-            Err(err) => {
-                self.failed(err);
-                true
-            }
-        }
+        self.holds_with(e, state, &[])
     }
 
     /// A state as ITF: its variables and, under an ALIAS, the alias
@@ -215,6 +191,9 @@ impl TlaModel {
     /// satisfies the state constraints.
     fn seal(&self, vals: Vec<Value>) -> (TlaState, bool) {
         let vals: Arc<[Value]> = vals.into();
+        if self.constraints.is_empty() && self.view.is_none() && self.perms.is_empty() {
+            return (TlaState(vals, None), true);
+        }
         let mut ctx = Ctx::new(&self.prog, &vals);
         let mut in_model = true;
         for c in &self.constraints {
@@ -693,8 +672,26 @@ impl TlaModel {
     /// Evaluates a state predicate with locals bound; an error is recorded
     /// and reads as true.
     fn holds_with(&self, e: &Expr, state: &TlaState, locals: &[Value]) -> bool {
-        let mut ctx = Ctx::new(&self.prog, &state.0);
-        match ctx.eval_with(e, locals) {
+        // The properties of one state are judged one after the other on one
+        // thread: they share the values of the definitions they call (which
+        // see none of the property's locals).
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(usize, TlaState, Memo)>> = const { std::cell::RefCell::new(None) };
+        }
+        let prog_id = Arc::as_ptr(&self.prog) as usize;
+        let memo = LAST.with(|last| match last.borrow_mut().take() {
+            Some((p, s, memo)) if p == prog_id && Arc::ptr_eq(&s.0, &state.0) => memo,
+            Some((_, _, mut memo)) => {
+                memo.clear();
+                memo
+            }
+            None => Memo::default(),
+        });
+        let mut ctx = Ctx::with_memo(&self.prog, &state.0, memo);
+        let r = ctx.eval_with(e, locals);
+        let memo = ctx.take_memo();
+        LAST.with(|last| *last.borrow_mut() = Some((prog_id, state.clone(), memo)));
+        match r {
             Ok(Value::Bool(b)) => b,
             Ok(other) => {
                 self.failed(Box::new(EvalError { pos: e.pos, msg: format!("a property must be a boolean, not {}", other.kind()) }));
