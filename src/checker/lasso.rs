@@ -168,6 +168,29 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                 }
             }
         }
+        Temporal::Initially(p) => match p(model, &states[0]) {
+            Err(v) => Judged::Violated(v.with("why", "the initial state does not satisfy it")),
+            Ok(()) => Judged::Satisfied("the initial state satisfies it".into()),
+        },
+        Temporal::Fairness { strong, name, enabled, step } => {
+            // A refined spec's WF_v(A) / SF_v(A), as a property of the lasso:
+            // broken by a loop that never takes an <<A>>_v step while A is
+            // enabled on all of it (weak) or somewhere on it (strong).
+            let Some(l) = loop_index else { return no_loop() };
+            let mut pairs: Vec<(usize, usize)> = (l..last).map(|i| (i, i + 1)).collect();
+            pairs.push((last, l));
+            let taken = pairs.iter().any(|&(i, j)| fingerprint(&states[i]) != fingerprint(&states[j]) && step(model, &states[i], &states[j]));
+            let en: Vec<bool> = (l..=last).map(|k| enabled(model, &states[k])).collect();
+            let broken = !taken && if *strong { en.iter().any(|&e| e) } else { en.iter().all(|&e| e) };
+            if broken {
+                Judged::Violated(Violation::new(format!("{name} is violated")).with(
+                    "why",
+                    format!("the loop (states {l} to {last}) never takes a step of it while it is enabled {}", if *strong { "infinitely often" } else { "throughout" }),
+                ))
+            } else {
+                Judged::Satisfied(format!("{name} holds on the loop"))
+            }
+        }
         Temporal::EventuallyAlways(p) => {
             let Some(l) = loop_index else { return no_loop() };
             match (l..=last).find_map(|k| p(model, &states[k]).err().map(|v| (k, v))) {
