@@ -114,6 +114,13 @@ pub fn judge<M: Explorable>(model: &M, states: &[M::State], loop_index: Option<u
 /// The property on a behaviour the spec allows.
 fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Option<usize>, property: &Temporal<M>) -> Judged {
     let last = states.len() - 1;
+    let forever = |l: usize| {
+        if l == last {
+            format!("the behaviour stutters at state {last} forever")
+        } else {
+            format!("the behaviour loops from state {last} back to state {l} forever")
+        }
+    };
     let no_loop = || Judged::Satisfied("a liveness property is false only on an infinite behaviour, and the trace has no loop".into());
     match property {
         Temporal::Each(parts) => {
@@ -149,7 +156,7 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                     Some(k) => Judged::Satisfied(format!("it holds at state {k}")),
                     None => Judged::Violated(to(model, &states[l]).expect_err("Q is false here").with(
                         "why",
-                        format!("no state of the lasso has it, and the behaviour loops from state {last} back to state {l} forever"),
+                        format!("no state of the lasso has it, and {}", forever(l)),
                     )),
                 },
                 Some(p) => {
@@ -161,7 +168,7 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                     match unanswered {
                         Some(i) => Judged::Violated(to(model, &states[i]).expect_err("Q is false here").with(
                             "why",
-                            format!("after state {i} (where the left side of ~> holds) no state has the right side; the behaviour loops from state {last} back to state {l} forever"),
+                            format!("after state {i} (where the left side of ~> holds) no state has the right side, and {}", forever(l)),
                         )),
                         None => Judged::Satisfied("every state with the left side of ~> is followed by one with the right side".into()),
                     }
