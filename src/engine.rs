@@ -71,6 +71,8 @@ pub struct RunReport {
     pub threads: usize,
     pub stopped: Option<StopReason>,
     pub store_bytes: u64,
+    /// The largest resident set of the process by the end of the run.
+    pub peak_memory: u64,
     pub collision_probability: f64,
     pub properties: Vec<PropertyReport>,
 }
@@ -297,18 +299,43 @@ impl<M: SpecModel> Registered for Registration<M> {
                         Ok(()) => ReplayVerdict::Conforms(format!("{} holds in the last state", doc.property)),
                     },
                     PropertyKind::Eventually => {
-                        match states.iter().position(|(_, s)| (def.judge)(&model, s).is_ok()) {
-                            Some(k) => ReplayVerdict::Conforms(format!("{} holds at step {k}", doc.property)),
-                            None => {
-                                let v = (def.judge)(&model, last).expect_err("no state satisfies it");
-                                ReplayVerdict::Reproduced(v)
-                            }
-                        }
+                        // The lasso is judged again: its closing step, the
+                        // fairness of the config's behaviour spec, and `<>P`.
+                        let cfg = trace_config(doc, path)?;
+                        let fair = crate::checker::lasso::fair_conditions::<M>(fairness_of::<M>(&cfg)?);
+                        let judge = def.judge;
+                        let property = crate::checker::liveness::Temporal::LeadsTo(None, std::sync::Arc::new(move |m: &M, s: &M::State| judge(m, s)));
+                        let path_states: Vec<M::State> = states.iter().map(|(_, s)| s.clone()).collect();
+                        lasso_verdict(crate::checker::lasso::judge(&model, &path_states, doc.loop_index, &property, &fair), doc, steps)
                     }
                 }
             }
         };
         Ok(ReplayReport { steps, verdict })
+    }
+}
+
+/// The config a trace names, for what the trace itself does not record (the
+/// behaviour spec's fairness).
+fn trace_config(doc: &TraceDoc, path: &Path) -> Result<Cfg> {
+    let cfg = PathBuf::from(&doc.config);
+    if !cfg.is_file() {
+        return Err(Error::Trace(
+            Diagnostic::new(Location::file(path), format!("the trace's config {} is not found: its fairness judges the lasso", cfg.display()))
+                .hint("run replay from the directory `check` ran in"),
+        ));
+    }
+    Cfg::read(&cfg)
+}
+
+/// A re-judged lasso as a replay verdict: a closing step the spec does not
+/// take is a divergence at the step after the last.
+pub(crate) fn lasso_verdict(judged: crate::checker::lasso::Judged, doc: &TraceDoc, steps: usize) -> ReplayVerdict {
+    use crate::checker::lasso::Judged;
+    match judged {
+        Judged::Violated(v) => ReplayVerdict::Reproduced(v),
+        Judged::Satisfied(why) => ReplayVerdict::Conforms(format!("{} is not violated on this behaviour: {why}", doc.property)),
+        Judged::NotALasso { expected, observed } => ReplayVerdict::Diverged(Divergence { step: steps + 1, expected, observed }),
     }
 }
 
@@ -545,6 +572,7 @@ pub(crate) fn run_report<M: Explorable>(
         collision_probability,
         stopped: outcome.stopped,
         store_bytes: outcome.store_bytes,
+        peak_memory: outcome.peak_memory,
         properties,
     })
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use crate::tla::model::{TlaAction, TlaModel, TlaState};
-use crate::checker::{CheckKind, Checked, Checker, Options};
+use crate::checker::liveness::Temporal;
+use crate::checker::{lasso, CheckKind, Checked, Checker, Options};
 use super::{display_path, Divergence, Prepared, Registered, ReplayReport, ReplayVerdict, RunReport, TOOL};
 use crate::error::{Diagnostic, Error, Location, Result};
 use crate::model::Violation;
@@ -63,8 +64,12 @@ impl Prepared for TlaRun {
         &self.files
     }
 
-    fn run(&self, options: Options, out: Option<&Path>) -> Result<RunReport> {
+    fn run(&self, mut options: Options, out: Option<&Path>) -> Result<RunReport> {
         let threads = options.threads.max(1);
+        // A stored state that stands for several (VIEW, SYMMETRY) is the one
+        // the parallel search merged first; the liveness graph must expand
+        // the one a sequential search reaches first, as TLC's does.
+        options.record_graph &= !self.model.merges_states();
         self.model.stop_with(options.stop.clone());
         let outcome = Checker::new(&*self.model, &self.checks, options).run();
         if let Some(e) = self.model.take_error() {
@@ -223,13 +228,18 @@ impl Registered for Interpreted {
                         Err(v) => ReplayVerdict::Reproduced(v),
                         Ok(()) => ReplayVerdict::Conforms(format!("{} holds in the last state", doc.property)),
                     },
-                    CheckKind::Eventually(judge, ..) => match walked.iter().position(|(_, s)| judge(m, s).is_ok()) {
-                        Some(k) => ReplayVerdict::Conforms(format!("{} holds at step {k}", doc.property)),
-                        None => ReplayVerdict::Reproduced(judge(m, last).err().unwrap_or_else(|| Violation::new(doc.headline.clone()))),
-                    },
+                    CheckKind::Eventually(judge, fairness, _) => {
+                        let fair = lasso::fair_conditions::<TlaModel>(*fairness);
+                        let property = Temporal::LeadsTo(None, judge.clone());
+                        let states: Vec<TlaState> = walked.iter().map(|(_, s)| s.clone()).collect();
+                        super::lasso_verdict(lasso::judge(&**m, &states, doc.loop_index, &property, &fair), doc, steps)
+                    }
                     CheckKind::Deadlock => ReplayVerdict::Conforms("a deadlock trace is replayed by its kind".into()),
-                    CheckKind::Temporal(..) => {
-                        ReplayVerdict::Conforms("a temporal property's lasso is replayed step by step; the property is judged by check".into())
+                    // The lasso (or finite path) is judged again: its closing
+                    // step, the behaviour spec's fairness, and the property.
+                    CheckKind::Temporal(property, fair) => {
+                        let states: Vec<TlaState> = walked.iter().map(|(_, s)| s.clone()).collect();
+                        super::lasso_verdict(lasso::judge(&**m, &states, doc.loop_index, property, fair), doc, steps)
                     }
                 }
             }

@@ -1570,7 +1570,47 @@ impl<'p, 's> Ctx<'p, 's> {
                 Value::Bool(all)
             }
             IsABag => Value::Bool(vals[0].fun_pairs().is_some_and(|p| p.iter().all(|(_, v)| matches!(v, Value::Int(n) if *n > 0)))),
-            SubBag | BagOfAll | BagUnion => return fail(pos, format!("{b:?} is not supported")),
+            SubBag => {
+                let pairs = vals[0].fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "SubBag of a non-bag".into() }))?;
+                let mut bags: Vec<Vec<(Value, Value)>> = vec![Vec::new()];
+                for (k, c) in pairs {
+                    let n = int(&c)?;
+                    let mut grown = Vec::with_capacity(bags.len() * (n.max(0) as usize + 1));
+                    for bag in &bags {
+                        grown.push(bag.clone());
+                        for i in 1..=n {
+                            let mut with = bag.clone();
+                            with.push((k.clone(), Value::Int(i)));
+                            grown.push(with);
+                        }
+                    }
+                    bags = grown;
+                }
+                Value::set_of(bags.into_iter().map(Value::fun_of).collect())
+            }
+            BagUnion | BagOfAll => {
+                // BagUnion(S): the sum of the bags in S; BagOfAll(F, B): F of
+                // each element of B, as often as B holds it.
+                let mut counts: std::collections::BTreeMap<Value, i64> = std::collections::BTreeMap::new();
+                let mut add = |k: Value, n: i64| -> R<()> {
+                    let slot = counts.entry(k).or_insert(0);
+                    *slot = slot.checked_add(n).ok_or_else(overflow)?;
+                    Ok(())
+                };
+                if b == BagUnion {
+                    for bag in set(&vals[0])?.iter() {
+                        for (k, c) in bag.fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "BagUnion of a set that holds a non-bag".into() }))? {
+                            add(k, int(&c)?)?;
+                        }
+                    }
+                } else {
+                    for (k, c) in vals[1].fun_pairs().ok_or_else(|| Box::new(EvalError { pos, msg: "BagOfAll of a non-bag".into() }))? {
+                        let image = self.call_value(&vals[0], vec![k], pos)?;
+                        add(image, int(&c)?)?;
+                    }
+                }
+                Value::fun_of(counts.into_iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k, Value::Int(n))).collect())
+            }
         })
     }
 }

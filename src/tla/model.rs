@@ -115,6 +115,12 @@ impl TlaModel {
         }
     }
 
+    /// Whether states with different values may be stored as one (a VIEW or
+    /// a SYMMETRY gives them one key).
+    pub fn merges_states(&self) -> bool {
+        self.view.is_some() || !self.perms.is_empty()
+    }
+
     /// The flag a run polls; an evaluation error sets it.
     pub fn stop_with(&self, flag: Arc<AtomicBool>) {
         *self.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(flag);
@@ -360,7 +366,7 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
                 };
                 perms.push(pairs);
             }
-            perms
+            group_of(perms)
         }
     };
     let fair: Arc<[Fair<TlaModel>]> = fair.into_iter().map(|f| f.into_fair(next)).collect();
@@ -413,6 +419,34 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
         checks.push(Checked { name: DEADLOCK.to_string(), kind: CheckKind::Deadlock });
     }
     Ok((model, checks))
+}
+
+/// The group the SYMMETRY permutations generate: every composition of them,
+/// each once, without fixed points (the identity is the empty list), as TLC
+/// takes a set such as `Permutations(A) \cup Permutations(B)`: states equal
+/// under a permutation of A and one of B at once are one state.
+fn group_of(generators: Vec<Vec<(Value, Value)>>) -> Vec<Vec<(Value, Value)>> {
+    let moved = |p: Vec<(Value, Value)>| -> Vec<(Value, Value)> { p.into_iter().filter(|(k, v)| k != v).collect() };
+    let generators: Vec<Vec<(Value, Value)>> = generators.into_iter().map(moved).collect();
+    let image = |p: &[(Value, Value)], x: &Value| match p.binary_search_by(|(k, _)| k.cmp(x)) {
+        Ok(i) => p[i].1.clone(),
+        Err(_) => x.clone(),
+    };
+    let mut seen: std::collections::BTreeSet<Vec<(Value, Value)>> = generators.iter().cloned().collect();
+    let mut queue: Vec<Vec<(Value, Value)>> = seen.iter().cloned().collect();
+    while let Some(p) = queue.pop() {
+        for g in &generators {
+            // g after p, on every value either moves.
+            let mut domain: Vec<Value> = p.iter().chain(g.iter()).map(|(k, _)| k.clone()).collect();
+            domain.sort();
+            domain.dedup();
+            let composed = moved(domain.into_iter().map(|x| { let y = image(g, &image(&p, &x)); (x, y) }).collect());
+            if seen.insert(composed.clone()) {
+                queue.push(composed);
+            }
+        }
+    }
+    seen.into_iter().collect()
 }
 
 /// The image of a value under a permutation of model values.
@@ -610,7 +644,14 @@ impl FairSpec {
     fn into_fair(self, next: &Expr) -> Fair<TlaModel> {
         let FairSpec { strong, vars, action, locals, name } = self;
         let is_next = locals.is_empty() && same_action(action.get(), next);
-        let cache: Mutex<Option<(Arc<[Value]>, Vec<Arc<[Value]>>)>> = Mutex::new(None);
+        // A's successors of the last state asked about, per thread: the
+        // graph's fairness bits are computed by several threads at once.
+        thread_local! {
+            static SUCCESSORS: std::cell::RefCell<hashbrown::HashMap<usize, (Arc<[Value]>, Vec<Arc<[Value]>>)>> =
+                std::cell::RefCell::new(hashbrown::HashMap::new());
+        }
+        static IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = IDS.fetch_add(1, Ordering::Relaxed);
         let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| -> bool {
             let (Some(before), Some(after)) = (m.value_with(vars, s, &locals), m.value_with(vars, t, &locals)) else { return false };
             if before == after {
@@ -619,19 +660,22 @@ impl FairSpec {
             if is_next {
                 return true;
             }
-            let mut slot = cache.lock().unwrap_or_else(|p| p.into_inner());
-            if slot.as_ref().is_none_or(|(from, _)| *from != s.0) {
-                let mut ctx = Ctx::new(&m.prog, &s.0);
-                let succ = match ctx.successors_with(action.get(), &locals) {
-                    Ok(()) => ctx.out.drain(..).map(|g| Arc::from(g.state)).collect(),
-                    Err(e) => {
-                        m.failed(e);
-                        Vec::new()
-                    }
-                };
-                *slot = Some((s.0.clone(), succ));
-            }
-            slot.as_ref().is_some_and(|(_, succ)| succ.iter().any(|x| *x == t.0))
+            SUCCESSORS.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let fresh = cache.get(&id).is_none_or(|(from, _)| *from != s.0);
+                if fresh {
+                    let mut ctx = Ctx::new(&m.prog, &s.0);
+                    let succ = match ctx.successors_with(action.get(), &locals) {
+                        Ok(()) => ctx.out.drain(..).map(|g| Arc::from(g.state)).collect(),
+                        Err(e) => {
+                            m.failed(e);
+                            Vec::new()
+                        }
+                    };
+                    cache.insert(id, (s.0.clone(), succ));
+                }
+                cache.get(&id).is_some_and(|(_, succ)| succ.iter().any(|x| *x == t.0))
+            })
         };
         Fair { strong, name, step: Arc::new(step) }
     }

@@ -5,6 +5,7 @@
 
 mod corpus;
 mod errors;
+mod lasso;
 mod project;
 
 use std::collections::{BTreeMap, BTreeSet};
