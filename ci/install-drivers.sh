@@ -9,7 +9,9 @@
 # Each driver's HTTP transport (drivers/PROTOCOL.md) comes with it, pinned in
 # the same files: uvicorn, httpx and the ASGI/WSGI/httpx instrumentations;
 # @opentelemetry/instrumentation-http and the async-hooks context manager;
-# otelhttp in drivers/go/go.mod.
+# otelhttp in drivers/go/go.mod. So do the SDKs' B3 propagators, which the
+# `propagators` field of `configure` names: opentelemetry-propagator-b3,
+# @opentelemetry/propagator-b3, go.opentelemetry.io/contrib/propagators/b3.
 #
 # `tracewright::sut::driver::launch` starts the drivers from exactly these
 # places. Idempotent: a step whose inputs did not change since it last

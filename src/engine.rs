@@ -71,6 +71,8 @@ pub struct RunReport {
     pub threads: usize,
     pub stopped: Option<StopReason>,
     pub store_bytes: u64,
+    /// The largest resident set of the process by the end of the run.
+    pub peak_memory: u64,
     pub collision_probability: f64,
     pub properties: Vec<PropertyReport>,
 }
@@ -570,6 +572,7 @@ pub(crate) fn run_report<M: Explorable>(
         collision_probability,
         stopped: outcome.stopped,
         store_bytes: outcome.store_bytes,
+        peak_memory: outcome.peak_memory,
         properties,
     })
 }

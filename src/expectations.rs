@@ -28,8 +28,9 @@
 //!   reference's `rule()` labels spell it.
 //! - `example`: an input that shows the divergence, as header lines
 //!   (`traceparent: VALUE` / `tracestate: VALUE`, one per field line; see
-//!   [`crate::differential::HeaderLines`]). Tests replay it and require
-//!   exactly this class.
+//!   [`crate::differential::HeaderLines`]); for a `b3/<propagator>/…` class,
+//!   B3 header lines (`b3: VALUE`, `x-b3-traceid: VALUE`, …). Tests replay
+//!   it and require exactly this class.
 //! - `why`: why the divergence is understood and accepted.
 //!
 //! - `layer` (optional): where the divergence lives. Absent or
@@ -72,6 +73,15 @@ pub struct Entry {
     pub why: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
+}
+
+/// Whether `line` is a B3 header line, `name: value`, as the example of a
+/// `b3/…` class is written.
+fn b3_header_line(line: &str) -> bool {
+    line.split_once(": ").is_some_and(|(name, _)| {
+        let name = name.to_ascii_lowercase();
+        name == "b3" || name.starts_with("x-b3-")
+    })
 }
 
 /// The layers an entry may name.
@@ -186,7 +196,11 @@ impl Expectations {
             if !LAYERS.contains(&entry.layer()) {
                 return Err(bad(line, format!("`layer` of class {:?} is {:?}: give propagator or http", entry.class, entry.layer())));
             }
-            if let Err(e) = HeaderLines::parse(&entry.example) {
+            if entry.class.starts_with("b3/") {
+                if let Some(l) = entry.example.lines().find(|l| !b3_header_line(l)) {
+                    return Err(bad(line, format!("the example of B3 class {:?}: {l:?} is not a B3 header line (b3: VALUE, x-b3-…: VALUE)", entry.class)));
+                }
+            } else if let Err(e) = HeaderLines::parse(&entry.example) {
                 return Err(bad(line, format!("the example of class {:?}: {e}", entry.class)));
             }
         }

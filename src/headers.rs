@@ -19,6 +19,10 @@ use crate::w3c::{self, Level};
 pub struct Carrier {
     pub traceparent: Vec<String>,
     pub tracestate: Vec<String>,
+    /// The B3 headers (`b3`, `x-b3-*`), by lower-case name, one value each;
+    /// empty when the request carries none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub b3: std::collections::BTreeMap<String, String>,
 }
 
 impl Carrier {
@@ -26,7 +30,21 @@ impl Carrier {
         Carrier {
             traceparent: traceparent.iter().map(|s| s.to_string()).collect(),
             tracestate: tracestate.iter().map(|s| s.to_string()).collect(),
+            b3: Default::default(),
         }
+    }
+
+    /// What the strict B3 reference decides for this carrier's B3 headers.
+    pub fn b3_reference(&self) -> crate::b3::Extracted {
+        let get = |name: &str| self.b3.get(name).map(String::as_str);
+        let multi = crate::b3::Multi {
+            trace_id: get(crate::b3::TRACE_ID),
+            span_id: get(crate::b3::SPAN_ID),
+            parent_span_id: get(crate::b3::PARENT_SPAN_ID),
+            sampled: get(crate::b3::SAMPLED),
+            flags: get(crate::b3::FLAGS),
+        };
+        crate::b3::extract(get(crate::b3::SINGLE), &multi)
     }
 
     /// What the strict reference decides for this carrier.
@@ -178,7 +196,7 @@ pub fn family(class: &str, p: &Parts, tracestate: &[&str]) -> Vec<Variant> {
             let tp = p.with_flags(&p.flags);
             vec![Variant {
                 label: "traceparent sent twice",
-                carrier: Carrier { traceparent: vec![tp.clone(), tp], tracestate: tracestate.iter().map(|s| s.to_string()).collect() },
+                carrier: Carrier { traceparent: vec![tp.clone(), tp], tracestate: tracestate.iter().map(|s| s.to_string()).collect(), b3: Default::default() },
             }]
         }
         _ => Vec::new(),
@@ -190,7 +208,7 @@ pub fn family(class: &str, p: &Parts, tracestate: &[&str]) -> Vec<Variant> {
 pub fn tracestate_family(class: &str, traceparent: &str) -> Vec<Variant> {
     let one = |label: &'static str, ts: Vec<String>| Variant {
         label,
-        carrier: Carrier { traceparent: vec![traceparent.to_string()], tracestate: ts },
+        carrier: Carrier { traceparent: vec![traceparent.to_string()], tracestate: ts, b3: Default::default() },
     };
     let members = |n: usize| (0..n).map(|i| format!("k{i}=v{i}")).collect::<Vec<_>>().join(",");
     match class {

@@ -60,6 +60,11 @@ fn states_per_second(r: &RunReport) -> u64 {
     if secs > 0.0 { (r.distinct as f64 / secs) as u64 } else { 0 }
 }
 
+/// Bytes per distinct state (0 with no state).
+fn per_state(bytes: u64, distinct: u64) -> f64 {
+    if distinct > 0 { bytes as f64 / distinct as f64 } else { 0.0 }
+}
+
 fn verdict_word(code: ExitCode) -> &'static str {
     match code {
         ExitCode::Ok => "ok",
@@ -82,6 +87,13 @@ pub fn human(run: &RunReport) -> String {
         "  wall time         {:.2} s ({} distinct states/s)",
         run.elapsed.as_secs_f64(),
         thousands(states_per_second(run))
+    );
+    let _ = writeln!(
+        out,
+        "  memory            {} peak resident ({} bytes per state; fingerprint store {:.1} bytes per state)",
+        crate::checker::memory::human(run.peak_memory),
+        thousands(per_state(run.peak_memory, run.distinct) as u64),
+        per_state(run.store_bytes, run.distinct)
     );
     if let Some(reason) = &run.stopped {
         let _ = writeln!(out, "  stopped early     {reason}");
@@ -194,7 +206,9 @@ fn run_json(r: &RunReport) -> serde_json::Value {
         "wall_time_seconds": r.elapsed.as_secs_f64(),
         "distinct_states_per_second": states_per_second(r),
         "store_bytes": r.store_bytes,
-        "store_bytes_per_state": if r.distinct > 0 { r.store_bytes as f64 / r.distinct as f64 } else { 0.0 },
+        "store_bytes_per_state": per_state(r.store_bytes, r.distinct),
+        "peak_memory_bytes": r.peak_memory,
+        "memory_bytes_per_state": per_state(r.peak_memory, r.distinct),
         "fingerprint_collision_probability": r.collision_probability,
         "properties": r.properties.iter().map(property_json).collect::<Vec<_>>(),
     })

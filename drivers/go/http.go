@@ -1,7 +1,7 @@
 // The HTTP transport of drivers/PROTOCOL.md: a net/http server and client per
 // service, instrumented with otelhttp (the Go SDK's standard HTTP
-// instrumentation), with the service's tracer provider and the TraceContext
-// propagator.
+// instrumentation), with the service's tracer provider and propagator (each
+// handler and transport takes its own: otelhttp.WithPropagators).
 package main
 
 import (
@@ -77,20 +77,21 @@ func client(s *service, seen *trace.Span) *http.Client {
 		Timeout: 20 * time.Second,
 		Transport: otelhttp.NewTransport(recordingTransport{base: baseTransport, seen: seen},
 			otelhttp.WithTracerProvider(s.provider),
-			otelhttp.WithPropagators(propagation.TraceContext{})),
+			otelhttp.WithPropagators(s.propagator)),
 	}
 }
 
 // extractedKey holds, in a request's context, what the propagator extracted.
 type extractedKey struct{}
 
-// observing is the TraceContext propagator otelhttp is given; it leaves what
-// it extracted in the context, so that the handler can report it even when
-// the server span does not record (an unsampled one keeps no parent).
-type observing struct{ propagation.TraceContext }
+// observing is the service's propagator as otelhttp's handler is given it;
+// it leaves what it extracted in the context, so that the handler can report
+// it even when the server span does not record (an unsampled one keeps no
+// parent).
+type observing struct{ propagation.TextMapPropagator }
 
 func (o observing) Extract(ctx context.Context, carrier propagation.TextMapCarrier) context.Context {
-	out := o.TraceContext.Extract(ctx, carrier)
+	out := o.TextMapPropagator.Extract(ctx, carrier)
 	return context.WithValue(out, extractedKey{}, trace.SpanContextFromContext(out))
 }
 
@@ -168,7 +169,7 @@ func (d *driver) serve(s *service) http.Handler {
 	})
 	return otelhttp.NewHandler(inner, "server",
 		otelhttp.WithTracerProvider(s.provider),
-		otelhttp.WithPropagators(observing{}))
+		otelhttp.WithPropagators(observing{s.propagator}))
 }
 
 func (d *driver) httpServe(req *request) (result, error) {
@@ -218,8 +219,7 @@ func (d *driver) httpCall(req *request) (result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := trace.ContextWithSpan(context.Background(), e.span)
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	r, err := http.NewRequestWithContext(e.ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}

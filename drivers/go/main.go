@@ -4,8 +4,11 @@
 // It reads one JSON request per line on stdin and writes one JSON response per
 // line on stdout, as drivers/PROTOCOL.md describes. Everything that matters is
 // done by the SDK itself: its TracerProvider and samplers, the tracetest
-// InMemoryExporter behind a SimpleSpanProcessor, and propagation.TraceContext.
-// This file only translates between the protocol and those objects.
+// InMemoryExporter behind a SimpleSpanProcessor, and propagation.TraceContext
+// (or, when a service names them, the B3 propagator of
+// go.opentelemetry.io/contrib/propagators/b3 and the API's composite
+// propagator). This file only translates between the protocol and those
+// objects.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 
+	"go.opentelemetry.io/contrib/propagators/b3"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -38,6 +42,10 @@ type service struct {
 type spanEntry struct {
 	service *service
 	span    trace.Span
+	// The context the span was started in, with the span: inject serializes
+	// the span in it, as instrumentation does with the request's context
+	// (the B3 propagator keeps its debug and deferred flags there).
+	ctx context.Context
 }
 
 type driver struct {
@@ -69,9 +77,48 @@ func (d *driver) newHandle(prefix string) string {
 type result map[string]any
 
 type serviceSpec struct {
-	Name    *string  `json:"name"`
-	Sampler string   `json:"sampler"`
-	Ratio   *float64 `json:"ratio"`
+	Name        *string          `json:"name"`
+	Sampler     string           `json:"sampler"`
+	Ratio       *float64         `json:"ratio"`
+	Propagators *json.RawMessage `json:"propagators"`
+}
+
+// propagators are the propagators a service may name, as OTEL_PROPAGATORS
+// names them (contrib's autoprop: "b3" injects the single header, "b3multi"
+// the multiple headers; both extract either).
+var propagators = map[string]func() propagation.TextMapPropagator{
+	"tracecontext": func() propagation.TextMapPropagator { return propagation.TraceContext{} },
+	"b3": func() propagation.TextMapPropagator {
+		return b3.New(b3.WithInjectEncoding(b3.B3SingleHeader))
+	},
+	"b3multi": func() propagation.TextMapPropagator {
+		return b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader))
+	},
+}
+
+// makePropagator is the service's propagator: W3C trace context unless the
+// service names its propagators; several make a composite, in the order
+// given.
+func makePropagator(spec serviceSpec) (propagation.TextMapPropagator, error) {
+	if spec.Propagators == nil || string(*spec.Propagators) == "null" {
+		return propagation.TraceContext{}, nil
+	}
+	var names []string
+	if err := json.Unmarshal(*spec.Propagators, &names); err != nil || len(names) == 0 {
+		return nil, errors.New("field 'propagators' must be a non-empty list of strings")
+	}
+	chosen := []propagation.TextMapPropagator{}
+	for _, name := range names {
+		build, ok := propagators[name]
+		if !ok {
+			return nil, fmt.Errorf("unknown propagator: %q", name)
+		}
+		chosen = append(chosen, build())
+	}
+	if len(chosen) == 1 {
+		return chosen[0], nil
+	}
+	return propagation.NewCompositeTextMapPropagator(chosen...), nil
 }
 
 type request struct {
@@ -188,6 +235,10 @@ func (d *driver) configure(req *request) (result, error) {
 		if err != nil {
 			return nil, err
 		}
+		propagator, err := makePropagator(spec)
+		if err != nil {
+			return nil, err
+		}
 		provider := sdktrace.NewTracerProvider(
 			sdktrace.WithSampler(sampler),
 			sdktrace.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exporter)),
@@ -196,7 +247,7 @@ func (d *driver) configure(req *request) (result, error) {
 			provider: provider,
 			// The tracer's name is how an exported span says which service made it.
 			tracer:     provider.Tracer(name),
-			propagator: propagation.TraceContext{},
+			propagator: propagator,
 		}
 	}
 	d.shutdownServices()
@@ -224,9 +275,9 @@ func (d *driver) startSpan(req *request) (result, error) {
 		}
 		ctx = parent
 	}
-	_, span := s.tracer.Start(ctx, name)
+	spanCtx, span := s.tracer.Start(ctx, name)
 	handle := d.newHandle("s")
-	d.spans[handle] = spanEntry{service: s, span: span}
+	d.spans[handle] = spanEntry{service: s, span: span, ctx: spanCtx}
 	out := spanContextFields(span.SpanContext())
 	out["span"] = handle
 	return out, nil
@@ -242,7 +293,7 @@ func (d *driver) inject(req *request) (result, error) {
 		return nil, err
 	}
 	carrier := propagation.MapCarrier{}
-	s.propagator.Inject(trace.ContextWithSpan(context.Background(), e.span), carrier)
+	s.propagator.Inject(e.ctx, carrier)
 	return result{"carrier": carrier}, nil
 }
 

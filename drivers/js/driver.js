@@ -5,8 +5,9 @@
 // line on stdout, as drivers/PROTOCOL.md describes. Everything that matters is
 // done by the SDK itself: its BasicTracerProvider and samplers, its
 // InMemorySpanExporter behind a SimpleSpanProcessor, and its
-// W3CTraceContextPropagator. This file only translates between the protocol and
-// those objects. Requests are handled strictly one after another, so responses
+// W3CTraceContextPropagator (or, when a service names them, the B3Propagator of
+// @opentelemetry/propagator-b3 and core's CompositePropagator). This file only
+// translates between the protocol and those objects. Requests are handled strictly one after another, so responses
 // stay in request order even though some SDK calls are asynchronous.
 
 const readline = require('node:readline');
@@ -14,7 +15,8 @@ const readline = require('node:readline');
 const httpStack = require('./http_stack');
 const spanContextFields = httpStack.fieldsOf;
 const api = require('@opentelemetry/api');
-const { W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { CompositePropagator, W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { B3InjectEncoding, B3Propagator } = require('@opentelemetry/propagator-b3');
 const {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -59,6 +61,31 @@ function makeSampler(spec) {
   }
 }
 
+// The propagators a service may name, as OTEL_PROPAGATORS names them (the SDK's
+// environment configuration: "b3" is the B3Propagator injecting the single
+// header, "b3multi" the one injecting multiple headers).
+const PROPAGATORS = {
+  tracecontext: () => new W3CTraceContextPropagator(),
+  b3: () => new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }),
+  b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+};
+
+/**
+ * The service's propagator: W3C trace context unless the service names its
+ * propagators; several make a composite, in the order given.
+ */
+function makePropagator(spec) {
+  const names = spec.propagators;
+  if (names === undefined || names === null) return new W3CTraceContextPropagator();
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+    throw new RequestError("field 'propagators' must be a non-empty list of strings");
+  }
+  const unknown = names.find((n) => !Object.hasOwn(PROPAGATORS, n));
+  if (unknown !== undefined) throw new RequestError(`unknown propagator: ${JSON.stringify(unknown)}`);
+  const chosen = names.map((n) => PROPAGATORS[n]());
+  return chosen.length === 1 ? chosen[0] : new CompositePropagator({ propagators: chosen });
+}
+
 function stringField(request, name) {
   const value = request[name];
   if (typeof value !== 'string') {
@@ -68,7 +95,7 @@ function stringField(request, name) {
 }
 
 class Service {
-  constructor(name, sampler, exporter) {
+  constructor(name, sampler, propagator, exporter) {
     this.name = name;
     this.provider = new BasicTracerProvider({
       sampler,
@@ -76,7 +103,7 @@ class Service {
     });
     // The tracer's name is how an exported span says which service made it.
     this.tracer = this.provider.getTracer(name);
-    this.propagator = new W3CTraceContextPropagator();
+    this.propagator = propagator;
   }
 }
 
@@ -133,7 +160,7 @@ class Driver {
       }
       const name = stringField(spec, 'name');
       if (services.has(name)) throw new RequestError(`service ${JSON.stringify(name)} configured twice`);
-      services.set(name, new Service(name, makeSampler(spec), exporter));
+      services.set(name, new Service(name, makeSampler(spec), makePropagator(spec), exporter));
     }
     await this.stopHttp();
     await this.shutdownServices();
@@ -157,15 +184,18 @@ class Driver {
     }
     const span = service.tracer.startSpan(name, {}, context);
     const handle = this.newHandle('s');
-    this.spans.set(handle, { service, span });
+    // The context the span was started in: inject serializes the span in it,
+    // as instrumentation does with the active context (the B3 propagator
+    // keeps its debug flag there).
+    this.spans.set(handle, { service, span, parent: context });
     return { span: handle, ...spanContextFields(span.spanContext()) };
   }
 
   inject(request) {
     const service = this.service(request);
-    const { span } = this.span(request);
+    const { span, parent } = this.span(request);
     const carrier = {};
-    service.propagator.inject(api.trace.setSpan(api.ROOT_CONTEXT, span), carrier, api.defaultTextMapSetter);
+    service.propagator.inject(api.trace.setSpan(parent, span), carrier, api.defaultTextMapSetter);
     return { carrier };
   }
 

@@ -2,18 +2,20 @@
 // The HTTP transport of drivers/PROTOCOL.md for the JS driver: Node's `http`
 // server and client, instrumented by @opentelemetry/instrumentation-http (the
 // SDK's standard HTTP instrumentation), with the AsyncLocalStorage context
-// manager and the SDK's W3CTraceContextPropagator as the global propagator.
+// manager.
 //
-// The instrumentation has one tracer provider; each service has its own. The
-// provider it is given routes every span to the tracer of the service whose
-// server or client is at work (set just before the instrumentation starts its
-// span: in startIncomingSpanHook for a server, before `http.request` for a
-// client). The propagator also leaves what it extracted in the context: an
-// unsampled server span does not record, so its parent could not be read
-// from the span.
+// The instrumentation has one tracer provider and uses the one global
+// propagator; each service has its own of both. The provider it is given
+// routes every span to the tracer of the service whose server or client is at
+// work, and the global propagator routes every extract and inject to that
+// service's propagator (the service is set just before the instrumentation
+// extracts and starts its span: in startIncomingSpanHook for a server, which
+// the instrumentation calls before it extracts; before `http.request` for a
+// client, which injects inside the call). The propagator also leaves what it
+// extracted in the context: an unsampled server span does not record, so its
+// parent could not be read from the span.
 
 const api = require('@opentelemetry/api');
-const { W3CTraceContextPropagator } = require('@opentelemetry/core');
 const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 
@@ -22,12 +24,24 @@ const EXTRACTED = api.createContextKey('tracewright.extracted');
 const INVALID_TRACE_ID = '0'.repeat(32);
 const INVALID_SPAN_ID = '0'.repeat(16);
 
-class ObservingPropagator extends W3CTraceContextPropagator {
-  extract(context, carrier, getter) {
-    const out = super.extract(context, carrier, getter);
-    return out.setValue(EXTRACTED, api.trace.getSpanContext(out) || null);
-  }
+/** The service at work; never a silent default. */
+function atWork() {
+  if (!current) throw new Error('no service is at work: no propagator to route to');
+  return current;
 }
+
+const routingPropagator = {
+  inject(context, carrier, setter) {
+    atWork().propagator.inject(context, carrier, setter);
+  },
+  extract(context, carrier, getter) {
+    const out = atWork().propagator.extract(context, carrier, getter);
+    return out.setValue(EXTRACTED, api.trace.getSpanContext(out) || null);
+  },
+  fields() {
+    return current ? current.propagator.fields() : [];
+  },
+};
 
 /** The service whose tracer the instrumentation's next span goes to. */
 let current = null;
@@ -47,7 +61,7 @@ const routingTracer = {
 const routingProvider = { getTracer: () => routingTracer };
 
 api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-api.propagation.setGlobalPropagator(new ObservingPropagator());
+api.propagation.setGlobalPropagator(routingPropagator);
 const instrumentation = new HttpInstrumentation({
   startIncomingSpanHook: (request) => {
     current = servicesByPort.get(request.socket.localPort) || null;
@@ -177,10 +191,10 @@ function install(Driver, RequestError, OPS) {
 
   Driver.prototype.httpCall = async function httpCall(request) {
     const service = this.service(request);
-    const { span } = this.span(request);
+    const { span, parent: started } = this.span(request);
     if (typeof request.url !== 'string') throw new RequestError("field 'url' must be a string");
     clientSpans = [];
-    const status = await api.context.with(api.trace.setSpan(api.ROOT_CONTEXT, span), () => request_(service, request.url));
+    const status = await api.context.with(api.trace.setSpan(started, span), () => request_(service, request.url));
     const client = clientSpans[0];
     if (!client) throw new RequestError('the instrumented client made no span');
     const sc = client.spanContext();

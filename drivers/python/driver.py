@@ -3,8 +3,10 @@
 Reads one JSON request per line on stdin and writes one JSON response per line
 on stdout, as drivers/PROTOCOL.md describes. Everything that matters is done by
 the SDK itself: its TracerProvider and samplers, its InMemorySpanExporter behind
-a SimpleSpanProcessor, and its TraceContextTextMapPropagator. This file only
-translates between the protocol and those objects.
+a SimpleSpanProcessor, and its TraceContextTextMapPropagator (or, when a
+service names them, the B3 propagators of opentelemetry-propagator-b3 and the
+API's CompositePropagator). This file only translates between the protocol
+and those objects.
 """
 
 import json
@@ -13,6 +15,8 @@ import sys
 
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.propagators.b3 import B3MultiFormat, B3SingleFormat
+from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -59,6 +63,30 @@ def ratio_of(spec):
     return float(ratio)
 
 
+# The propagators a service may name, as OTEL_PROPAGATORS names them (the
+# entry points "tracecontext", "b3" and "b3multi" of the Python SDK).
+PROPAGATORS = {
+    "tracecontext": TraceContextTextMapPropagator,
+    "b3": B3SingleFormat,
+    "b3multi": B3MultiFormat,
+}
+
+
+def make_propagator(spec):
+    """The service's propagator: W3C trace context unless the service names
+    its propagators; several make a composite, in the order given."""
+    names = spec.get("propagators")
+    if names is None:
+        return TraceContextTextMapPropagator()
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise RequestError("field 'propagators' must be a non-empty list of strings")
+    unknown = [n for n in names if n not in PROPAGATORS]
+    if unknown:
+        raise RequestError(f"unknown propagator: {json.dumps(unknown[0])}")
+    chosen = [PROPAGATORS[n]() for n in names]
+    return chosen[0] if len(chosen) == 1 else CompositePropagator(chosen)
+
+
 def string_field(request, name):
     value = request.get(name)
     if not isinstance(value, str):
@@ -67,7 +95,7 @@ def string_field(request, name):
 
 
 class Service:
-    def __init__(self, name, sampler, exporter):
+    def __init__(self, name, sampler, propagator, exporter):
         self.name = name
         # shutdown_on_exit=False: providers are replaced on every `configure`;
         # each would otherwise stay registered with atexit forever.
@@ -75,7 +103,7 @@ class Service:
         self.provider.add_span_processor(SimpleSpanProcessor(exporter))
         # The tracer's name is how an exported span says which service made it.
         self.tracer = self.provider.get_tracer(name)
-        self.propagator = TraceContextTextMapPropagator()
+        self.propagator = propagator
 
 
 class Driver(http_stack.HttpOps):
@@ -85,6 +113,9 @@ class Driver(http_stack.HttpOps):
         self.services = {}
         self.exporter = InMemorySpanExporter()
         self.spans = {}
+        # The context each span was started in: inject serializes the span
+        # in it, as instrumentation does with the active context.
+        self.span_parents = {}
         self.contexts = {}
         # Handles are never reused, so a handle kept past `reset` is refused
         # instead of naming some newer span.
@@ -130,13 +161,14 @@ class Driver(http_stack.HttpOps):
             name = string_field(spec, "name")
             if name in services:
                 raise RequestError(f"service {name!r} configured twice")
-            services[name] = Service(name, make_sampler(spec), exporter)
+            services[name] = Service(name, make_sampler(spec), make_propagator(spec), exporter)
         self.stop_http()
         for old in self.services.values():
             old.provider.shutdown()
         self.services = services
         self.exporter = exporter
         self.spans.clear()
+        self.span_parents.clear()
         self.contexts.clear()
         return {}
 
@@ -153,13 +185,15 @@ class Driver(http_stack.HttpOps):
         span = service.tracer.start_span(name, context=context)
         handle = self.new_handle("s")
         self.spans[handle] = span
+        self.span_parents[handle] = context
         return {"span": handle, **span_context_fields(span.get_span_context())}
 
     def op_inject(self, request):
         service = self.service(request)
         span = self.span(request)
+        parent = self.span_parents.get(request["span"], Context())
         carrier = {}
-        service.propagator.inject(carrier, context=trace.set_span_in_context(span, Context()))
+        service.propagator.inject(carrier, context=trace.set_span_in_context(span, parent))
         return {"carrier": carrier}
 
     def op_extract(self, request):
@@ -203,6 +237,7 @@ class Driver(http_stack.HttpOps):
 
     def op_reset(self, _request):
         self.spans.clear()
+        self.span_parents.clear()
         self.contexts.clear()
         self.exporter.clear()
         return {}

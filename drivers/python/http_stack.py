@@ -9,10 +9,14 @@ tracer provider:
   opentelemetry-instrumentation-wsgi's OpenTelemetryMiddleware.
 
 The client is httpx with opentelemetry-instrumentation-httpx's transport.
-The instrumentation extracts and injects with the global propagator, which
-is the SDK's TraceContextTextMapPropagator behind a thin wrapper that also
-leaves what it extracted in the context: an unsampled server span does not
-record, so its parent could not be read from the span.
+The instrumentation extracts and injects with the global propagator, one for
+the whole process. Each service has its own (its `propagators`), so the
+global one routes every call to the propagator of the service at work: the
+service whose server thread runs the request (each server thread runs in a
+context where SERVICE names its service, and every task of that thread
+copies it) or whose client `http_call` uses. It also leaves what it
+extracted in the context: an unsampled server span does not record, so its
+parent could not be read from the span.
 """
 
 import contextvars
@@ -29,7 +33,7 @@ from opentelemetry.context import Context
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware as AsgiMiddleware
 from opentelemetry.instrumentation.httpx import SyncOpenTelemetryTransport
 from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware as WsgiMiddleware
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.propagators.textmap import TextMapPropagator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from fields import extracted_fields, span_context_fields as fields_of
@@ -38,19 +42,57 @@ STACKS = ["asgi", "wsgi"]
 EXTRACTED = "tracewright.extracted"
 
 
-class ObservingPropagator(TraceContextTextMapPropagator):
-    """The SDK's W3C propagator; extract also records its result."""
+# The service whose server or client is at work in this context.
+SERVICE = contextvars.ContextVar("tracewright_service", default=None)
+
+
+def service_at_work():
+    service = SERVICE.get()
+    if service is None:
+        # Never a silent default: the instrumentation must use the
+        # propagator of the service it runs for.
+        raise RuntimeError("no service is at work: no propagator to route to")
+    return service
+
+
+class RoutingPropagator(TextMapPropagator):
+    """The global propagator: the propagator of the service at work, whose
+    extract also records its result."""
 
     def extract(self, carrier, context=None, getter=None):
+        propagator = service_at_work().propagator
         if getter is None:
-            out = super().extract(carrier, context)
+            out = propagator.extract(carrier, context)
         else:
-            out = super().extract(carrier, context, getter)
+            out = propagator.extract(carrier, context, getter)
         span_context = trace.get_current_span(out).get_span_context()
         return otel_context.set_value(EXTRACTED, span_context, out)
 
+    def inject(self, carrier, context=None, setter=None):
+        propagator = service_at_work().propagator
+        if setter is None:
+            propagator.inject(carrier, context)
+        else:
+            propagator.inject(carrier, context, setter)
 
-propagate.set_global_textmap(ObservingPropagator())
+    @property
+    def fields(self):
+        service = SERVICE.get()
+        return service.propagator.fields if service is not None else set()
+
+
+propagate.set_global_textmap(RoutingPropagator())
+
+
+def run_as(service, function, *args, **kwargs):
+    """Runs function in a fresh context where `service` is at work (a server
+    thread's body: no span of the driver's main thread leaks into it)."""
+
+    def body():
+        SERVICE.set(service)
+        return function(*args, **kwargs)
+
+    return contextvars.Context().run(body)
 
 
 def stack_description(stack):
@@ -202,10 +244,10 @@ class HttpOps:
                 self.asgi_app(service), log_level="error", lifespan="off", http="h11", access_log=False
             )
             server = uvicorn.Server(config)
-            # The server's own thread, with a fresh context: no span of the
-            # driver's main thread leaks into the requests.
+            # The server's own thread, with a fresh context where the
+            # service is at work.
             thread = threading.Thread(
-                target=contextvars.Context().run, args=(server.run,), kwargs={"sockets": [sock]}, daemon=True
+                target=run_as, args=(service, server.run), kwargs={"sockets": [sock]}, daemon=True
             )
             thread.start()
             started = threading.Event()
@@ -225,7 +267,7 @@ class HttpOps:
 
         else:
             server = make_server(host, int(port), self.wsgi_app(service), server_class=WSGIServer, handler_class=QuietHandler)
-            thread = threading.Thread(target=contextvars.Context().run, args=(server.serve_forever,), daemon=True)
+            thread = threading.Thread(target=run_as, args=(service, server.serve_forever), daemon=True)
             thread.start()
             address = server.server_address
 
@@ -247,10 +289,12 @@ class HttpOps:
         if stack is not None and stack not in STACKS:
             raise self.RequestError(f"unknown stack {stack!r}; the Python driver has {STACKS}")
         del CLIENT_SPANS[:]
-        token = otel_context.attach(trace.set_span_in_context(span, Context()))
+        token = otel_context.attach(trace.set_span_in_context(span, self.span_parents.get(request["span"], Context())))
+        at_work = SERVICE.set(service)
         try:
             response = client_for(service).get(url)
         finally:
+            SERVICE.reset(at_work)
             otel_context.detach(token)
         if not CLIENT_SPANS:
             raise self.RequestError("the instrumented client made no span")

@@ -61,10 +61,11 @@ pub(crate) fn shard_of(fp: Fingerprint) -> usize {
 
 /// What a search does with each state.
 pub(crate) trait Visitor<S>: Sync {
-    /// Pushes the successors to store and explore onto `out`. Returns how
-    /// many successors were generated (for the count) and whether the state
-    /// is a dead end of this search.
-    fn expand(&self, state: &S, out: &mut Vec<S>) -> (u64, bool);
+    /// Pushes the successors to store and explore onto `out`, each with its
+    /// fingerprint; `fp` is the fingerprint of `state`. Returns how many
+    /// successors were generated (for the count) and whether the state is a
+    /// dead end of this search.
+    fn expand(&self, fp: Fingerprint, state: &S, out: &mut Vec<(Fingerprint, S)>) -> (u64, bool);
     /// The findings, by property index, on a newly stored state.
     fn judge(&self, state: &S) -> Vec<(usize, Violation)>;
     /// Whether property `index` still needs judging; a property found at a
@@ -223,6 +224,9 @@ fn should_stop(options: &Options, start: Instant, distinct: u64) -> Option<StopR
     if options.stop.load(Ordering::Relaxed) {
         return Some(StopReason::Interrupted);
     }
+    if let Some(reason) = super::memory::over_budget(options) {
+        return Some(reason);
+    }
     if let Some(t) = options.timeout {
         if start.elapsed() >= t {
             return Some(StopReason::Timeout(t));
@@ -251,13 +255,12 @@ where
             let mut dead = Vec::new();
             let mut out = Vec::new();
             for (parent, state) in part {
-                let (made, is_dead) = visitor.expand(state, &mut out);
+                let (made, is_dead) = visitor.expand(*parent, state, &mut out);
                 generated += made;
                 if is_dead {
                     dead.push(*parent);
                 }
-                for next in out.drain(..) {
-                    let fp = fingerprint(&next);
+                for (fp, next) in out.drain(..) {
                     let shard = shard_of(fp);
                     if !store_ref[shard].contains_key(&fp) {
                         buckets[shard].push(Candidate { fp, parent: *parent, state: next });

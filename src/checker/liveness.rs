@@ -28,6 +28,8 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use rayon::prelude::*;
+
 use super::{bfs, fingerprint, Judge, replay_fingerprints, Counterexample, Fingerprint, Options, StopReason};
 use crate::model::{Explorable, Fairness, Violation};
 
@@ -102,7 +104,7 @@ struct Pending<'m, M: Explorable> {
 }
 
 impl<M: Explorable> bfs::Visitor<M::State> for Pending<'_, M> {
-    fn expand(&self, state: &M::State, out: &mut Vec<M::State>) -> (u64, bool) {
+    fn expand(&self, _: Fingerprint, state: &M::State, out: &mut Vec<(Fingerprint, M::State)>) -> (u64, bool) {
         let mut actions = Vec::new();
         self.model.actions(state, &mut actions);
         let here = (self.rank)(self.model, state);
@@ -118,7 +120,7 @@ impl<M: Explorable> bfs::Visitor<M::State> for Pending<'_, M> {
                 self.unranked.store(true, Ordering::Relaxed);
             }
             if (self.judge)(self.model, &next).is_err() {
-                out.push(next);
+                out.push((fingerprint(&next), next));
             }
         }
         (generated, real == 0)
@@ -172,11 +174,12 @@ pub type StateTest<M> = dyn Fn(&M, &<M as stateright::Model>::State) -> bool + S
 /// The reachable state graph, built breadth-first: states by index, each
 /// with its breadth-first parent, its real successors (stutters left out:
 /// every state may stutter) and, per successor, which fairness conditions
-/// the step satisfies (bit k for condition k).
+/// the step satisfies (bit k for condition k). The actions of the steps are
+/// not kept: a counterexample's are found again ([`to_path`]).
 pub struct Graph<M: Explorable> {
     states: Vec<M::State>,
     parent: Vec<Option<u32>>,
-    succ: Vec<Vec<(u32, M::Action, u64)>>,
+    succ: Vec<Vec<(u32, u64)>>,
     /// Bit k: condition k's action is enabled here.
     enabled: Vec<u64>,
     inits: Vec<u32>,
@@ -200,16 +203,21 @@ fn build<M: Explorable>(model: &M, fair: &[Fair<M>], options: &Options) -> std::
     let mut at = 0;
     let mut actions = Vec::new();
     while at < g.states.len() {
-        if at % 1024 == 0 && options.stop.load(Ordering::Relaxed) {
-            return Err(StopReason::Interrupted);
+        if at % 1024 == 0 {
+            if options.stop.load(Ordering::Relaxed) {
+                return Err(StopReason::Interrupted);
+            }
+            if let Some(reason) = super::memory::over_budget(options) {
+                return Err(reason);
+            }
         }
         actions.clear();
         model.actions(&g.states[at], &mut actions);
         let here = fingerprint(&g.states[at]);
-        let mut out: Vec<(u32, M::Action, u64)> = Vec::new();
+        let mut out: Vec<(u32, u64)> = Vec::new();
         let mut enabled = 0u64;
         for a in actions.drain(..) {
-            let Some(next) = model.next_state(&g.states[at], a.clone()) else { continue };
+            let Some(next) = model.next_state(&g.states[at], a) else { continue };
             let fp = fingerprint(&next);
             if fp == here {
                 continue;
@@ -231,9 +239,9 @@ fn build<M: Explorable>(model: &M, fair: &[Fair<M>], options: &Options) -> std::
                     i
                 }
             };
-            match out.iter_mut().find(|(t, _, _)| *t == to) {
-                Some(slot) => slot.2 |= bits,
-                None => out.push((to, a, bits)),
+            match out.iter_mut().find(|(t, _)| *t == to) {
+                Some(slot) => slot.1 |= bits,
+                None => out.push((to, bits)),
             }
         }
         g.succ.push(out);
@@ -241,6 +249,115 @@ fn build<M: Explorable>(model: &M, fair: &[Fair<M>], options: &Options) -> std::
         at += 1;
     }
     Ok(g)
+}
+
+/// One expanded state and the fingerprints its real steps lead to (stutters
+/// left out), in the order the model gives its actions, as a worker of the safety search saw them.
+struct Node<M: Explorable> {
+    fp: Fingerprint,
+    state: M::State,
+    steps: Vec<Fingerprint>,
+}
+
+/// The state graph, recorded while the parallel safety search expands each
+/// state once: each worker adds the states it expands (to one of a few
+/// locked lists, picked by fingerprint, so workers rarely meet). Afterwards
+/// [`Recorder::into_graph`] computes the fairness bits of every step in
+/// parallel and numbers the states in the order the sequential [`build`]
+/// would, so the graph, and every answer and lasso found on it, are the same
+/// as that search's for any thread count.
+pub(crate) struct Recorder<M: Explorable> {
+    lists: Vec<std::sync::Mutex<Vec<Node<M>>>>,
+}
+
+const RECORDER_LISTS: usize = 64;
+
+impl<M: Explorable> Default for Recorder<M> {
+    fn default() -> Self {
+        Recorder { lists: (0..RECORDER_LISTS).map(|_| std::sync::Mutex::new(Vec::new())).collect() }
+    }
+}
+
+impl<M: Explorable> Recorder<M> {
+    pub(crate) fn add(&self, fp: Fingerprint, state: M::State, steps: Vec<Fingerprint>) {
+        let list = &self.lists[(fp as usize) % RECORDER_LISTS];
+        list.lock().unwrap_or_else(|p| p.into_inner()).push(Node { fp, state, steps });
+    }
+
+    /// The graph of a complete search; `None` if a step leads to a state
+    /// that was not expanded (the search did not finish).
+    pub(crate) fn into_graph(self, model: &M, fair: &[Fair<M>]) -> Option<Graph<M>> {
+        assert!(fair.len() <= 64, "at most 64 fairness conditions");
+        type Ids = hashbrown::HashMap<Fingerprint, u32, std::hash::BuildHasherDefault<bfs::IdentityHasher>>;
+        let mut nodes: Vec<Node<M>> = self.lists.into_iter().flat_map(|l| l.into_inner().unwrap_or_else(|p| p.into_inner())).collect();
+        let mut at = Ids::with_capacity_and_hasher(nodes.len(), Default::default());
+        for (i, n) in nodes.iter().enumerate() {
+            at.insert(n.fp, i as u32);
+        }
+        // Which fairness conditions each step satisfies, per state, in parallel.
+        let bits: Vec<Option<(Vec<u64>, u64)>> = nodes
+            .par_iter()
+            .map(|n| {
+                let mut per = Vec::with_capacity(n.steps.len());
+                let mut enabled = 0u64;
+                for to in &n.steps {
+                    let next = &nodes[*at.get(to)? as usize].state;
+                    let mut b = 0u64;
+                    for (k, f) in fair.iter().enumerate() {
+                        if (f.step)(model, &n.state, next) {
+                            b |= 1 << k;
+                        }
+                    }
+                    enabled |= b;
+                    per.push(b);
+                }
+                Some((per, enabled))
+            })
+            .collect();
+        // Number the states as the sequential breadth-first build does.
+        let mut inits: Vec<Fingerprint> = model.init_states().iter().map(fingerprint).collect();
+        inits.sort_unstable();
+        inits.dedup();
+        let mut g = Graph { states: Vec::new(), parent: Vec::new(), succ: Vec::new(), enabled: Vec::new(), inits: Vec::new() };
+        let mut index = Ids::with_capacity_and_hasher(nodes.len(), Default::default());
+        let mut order: Vec<u32> = Vec::with_capacity(nodes.len());
+        for fp in inits {
+            let pos = *at.get(&fp)?;
+            index.insert(fp, order.len() as u32);
+            g.inits.push(order.len() as u32);
+            order.push(pos);
+            g.parent.push(None);
+        }
+        let mut u = 0;
+        while u < order.len() {
+            let pos = order[u] as usize;
+            let steps = std::mem::take(&mut nodes[pos].steps);
+            let (per, enabled) = bits[pos].as_ref()?;
+            let mut out: Vec<(u32, u64)> = Vec::new();
+            for (to_fp, &b) in steps.into_iter().zip(per) {
+                let to = match index.get(&to_fp) {
+                    Some(&i) => i,
+                    None => {
+                        let i = order.len() as u32;
+                        index.insert(to_fp, i);
+                        order.push(*at.get(&to_fp)?);
+                        g.parent.push(Some(u as u32));
+                        i
+                    }
+                };
+                match out.iter_mut().find(|(t, _)| *t == to) {
+                    Some(slot) => slot.1 |= b,
+                    None => out.push((to, b)),
+                }
+            }
+            g.succ.push(out);
+            g.enabled.push(*enabled);
+            u += 1;
+        }
+        let mut states: Vec<Option<M::State>> = nodes.into_iter().map(|n| Some(n.state)).collect();
+        g.states = order.iter().map(|&p| states[p as usize].take()).collect::<Option<Vec<_>>>()?;
+        Some(g)
+    }
 }
 
 /// The strongly connected components of the subgraph on `mask` (Tarjan,
@@ -324,7 +441,7 @@ fn fair_component<M: Explorable>(g: &Graph<M>, fair: &[Fair<M>], nodes: Vec<u32>
                 continue;
             }
             comp.iter().for_each(|&u| mask[u as usize] = true);
-            let taken = comp.iter().flat_map(|&u| g.succ[u as usize].iter()).filter(|e| mask[e.0 as usize]).fold(0, |m, e| m | e.2);
+            let taken = comp.iter().flat_map(|&u| g.succ[u as usize].iter()).filter(|e| mask[e.0 as usize]).fold(0, |m, e| m | e.1);
             comp.iter().for_each(|&u| mask[u as usize] = false);
             let en_any = comp.iter().fold(0, |m, &u| m | g.enabled[u as usize]);
             let en_all = comp.iter().fold(all, |m, &u| m & g.enabled[u as usize]);
@@ -354,7 +471,7 @@ fn path_within<M: Explorable>(g: &Graph<M>, mask: &[bool], from: u32, goal: &dyn
     let mut queue = std::collections::VecDeque::from([from]);
     prev.insert(from, from);
     while let Some(u) = queue.pop_front() {
-        for &(w, _, _) in &g.succ[u as usize] {
+        for &(w, _) in &g.succ[u as usize] {
             if !mask[w as usize] || prev.contains_key(&w) {
                 continue;
             }
@@ -398,7 +515,7 @@ fn fair_loop<M: Explorable>(g: &Graph<M>, fair: &[Fair<M>], comp: &[u32], start:
     let mut stops: Vec<(u32, Option<u32>)> = Vec::new();
     for (k, f) in fair.iter().enumerate() {
         let bit = 1u64 << k;
-        let edge = comp.iter().find_map(|&u| g.succ[u as usize].iter().find(|e| mask[e.0 as usize] && e.2 & bit != 0).map(|e| (u, e.0)));
+        let edge = comp.iter().find_map(|&u| g.succ[u as usize].iter().find(|e| mask[e.0 as usize] && e.1 & bit != 0).map(|e| (u, e.0)));
         match edge {
             Some((u, w)) => stops.push((u, Some(w))),
             None if !f.strong => {
@@ -443,13 +560,21 @@ fn shortcut(path: Vec<u32>, loop_index: usize) -> (Vec<u32>, usize) {
     (out, i)
 }
 
-/// States by index, with the action of each step, as a counterexample path.
-fn to_path<M: Explorable>(g: &Graph<M>, indices: &[u32]) -> Vec<(Option<M::Action>, M::State)> {
+/// States by index, with the action of each step, as a counterexample path:
+/// the first of the model's actions from the state before that leads there.
+fn to_path<M: Explorable>(model: &M, g: &Graph<M>, indices: &[u32]) -> Vec<(Option<M::Action>, M::State)> {
     let mut path = Vec::with_capacity(indices.len());
+    let mut actions = Vec::new();
     for (i, &s) in indices.iter().enumerate() {
         let action = (i > 0).then(|| {
-            let from = indices[i - 1] as usize;
-            g.succ[from].iter().find(|e| e.0 == s).map(|e| e.1.clone()).expect("a step of the graph")
+            let from = &g.states[indices[i - 1] as usize];
+            let to = fingerprint(&g.states[s as usize]);
+            actions.clear();
+            model.actions(from, &mut actions);
+            actions
+                .drain(..)
+                .find(|a| model.next_state(from, a.clone()).is_some_and(|next| fingerprint(&next) == to))
+                .expect("a step of the graph: actions() must be deterministic")
         });
         path.push((action, g.states[s as usize].clone()));
     }
@@ -476,6 +601,14 @@ pub struct GraphCache<M: Explorable> {
 impl<M: Explorable> Default for GraphCache<M> {
     fn default() -> Self {
         GraphCache { built: None }
+    }
+}
+
+impl<M: Explorable> GraphCache<M> {
+    /// Keeps a graph built elsewhere (recorded by the safety search) for
+    /// checks under the fairness conditions `fair`.
+    pub(crate) fn put(&mut self, fair: std::sync::Arc<[Fair<M>]>, graph: Graph<M>) {
+        self.built = Some((fair, graph));
     }
 }
 
@@ -508,7 +641,7 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
         let mut all = prefix;
         all.extend(cycle);
         let (all, loop_index) = shortcut(all, loop_index);
-        Result::Violated(Counterexample { path: to_path(g, &all), loop_index: Some(loop_index), violation })
+        Result::Violated(Counterexample { path: to_path(model, g, &all), loop_index: Some(loop_index), violation })
     };
     match property {
         Temporal::Each(parts) => {
@@ -522,7 +655,7 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
         Temporal::Initially(p) => match g.inits.iter().find_map(|&u| p(model, &g.states[u as usize]).err().map(|v| (u, v))) {
             None => Result::Holds,
             Some((u, violation)) => Result::Violated(Counterexample {
-                path: to_path(g, &[u]),
+                path: to_path(model, g, &[u]),
                 loop_index: None,
                 violation: violation.with("why", "an initial state does not satisfy it"),
             }),
@@ -533,7 +666,7 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
             // SF_v(A) if the loop passes one such state: a fair component of
             // the graph without the <<A>>_v steps (for WF, on the states
             // where it is enabled), with a state where it is (for SF).
-            let en: Vec<bool> = g.states.iter().map(|s| enabled(model, s)).collect();
+            let en: Vec<bool> = g.states.par_iter().map(|s| enabled(model, s)).collect();
             let cut = Graph {
                 states: g.states.clone(),
                 parent: g.parent.clone(),
@@ -563,28 +696,29 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
                     "the behaviour loops forever through states where the action is enabled and never takes it"
                 },
             );
-            Result::Violated(Counterexample { path: to_path(g, &all), loop_index: Some(loop_index), violation })
+            Result::Violated(Counterexample { path: to_path(model, g, &all), loop_index: Some(loop_index), violation })
         }
-        Temporal::Invariant(p) => match (0..n).find_map(|u| p(model, &g.states[u]).err().map(|v| (u, v))) {
+        Temporal::Invariant(p) => match (0..n).into_par_iter().find_map_first(|u| p(model, &g.states[u]).err().map(|v| (u, v))) {
             None => Result::Holds,
-            Some((u, violation)) => Result::Violated(Counterexample { path: to_path(g, &path_from_init(g, u as u32)), loop_index: None, violation }),
+            Some((u, violation)) => Result::Violated(Counterexample { path: to_path(model, g, &path_from_init(g, u as u32)), loop_index: None, violation }),
         },
         Temporal::ActionAlways(step) => {
-            for u in 0..n {
-                for (w, _, _) in &g.succ[u] {
-                    if !step(model, &g.states[u], &g.states[*w as usize]) {
-                        let mut path = path_from_init(g, u as u32);
-                        path.push(*w);
-                        let violation = Violation::new("a step violates the action property")
-                            .with("step", format!("from state {} to state {}", path.len() - 2, path.len() - 1));
-                        return Result::Violated(Counterexample { path: to_path(g, &path), loop_index: None, violation });
-                    }
+            let first = (0..n).into_par_iter().find_map_first(|u| {
+                g.succ[u].iter().find(|(w, _)| !step(model, &g.states[u], &g.states[*w as usize])).map(|(w, _)| (u, *w))
+            });
+            match first {
+                None => Result::Holds,
+                Some((u, w)) => {
+                    let mut path = path_from_init(g, u as u32);
+                    path.push(w);
+                    let violation = Violation::new("a step violates the action property")
+                        .with("step", format!("from state {} to state {}", path.len() - 2, path.len() - 1));
+                    Result::Violated(Counterexample { path: to_path(model, g, &path), loop_index: None, violation })
                 }
             }
-            Result::Holds
         }
         Temporal::EventuallyAlways(p) => {
-            let bad: Vec<bool> = g.states.iter().map(|s| p(model, s).is_err()).collect();
+            let bad: Vec<bool> = g.states.par_iter().map(|s| p(model, s).is_err()).collect();
             let Some(comp) = fair_component(g, fair, (0..n as u32).collect(), Some(&bad)) else { return Result::Holds };
             let start = *comp.iter().find(|&&u| bad[u as usize]).expect("the component has a P-false state");
             let violation = p(model, &g.states[start as usize]).expect_err("P is false here").with(
@@ -594,10 +728,10 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
             lasso(path_from_init(g, start), &comp, violation)
         }
         Temporal::LeadsTo(from, to) => {
-            let not_q: Vec<bool> = g.states.iter().map(|s| to(model, s).is_err()).collect();
+            let not_q: Vec<bool> = g.states.par_iter().map(|s| to(model, s).is_err()).collect();
             let starts: Vec<u32> = match from {
                 None => g.inits.iter().copied().filter(|&u| not_q[u as usize]).collect(),
-                Some(p) => (0..n as u32).filter(|&u| not_q[u as usize] && p(model, &g.states[u as usize]).is_ok()).collect(),
+                Some(p) => (0..n as u32).into_par_iter().filter(|&u| not_q[u as usize] && p(model, &g.states[u as usize]).is_ok()).collect(),
             };
             // The states reachable from a start through Q-false states, with
             // the start each was first reached from.
@@ -610,7 +744,7 @@ fn on_graph<M: Explorable>(model: &M, g: &Graph<M>, property: &Temporal<M>, fair
                 queue.push_back(s);
             }
             while let Some(u) = queue.pop_front() {
-                for &(w, _, _) in &g.succ[u as usize] {
+                for &(w, _) in &g.succ[u as usize] {
                     if not_q[w as usize] && !region[w as usize] {
                         region[w as usize] = true;
                         via[w as usize] = via[u as usize];

@@ -12,6 +12,7 @@
 mod bfs;
 pub mod lasso;
 pub mod liveness;
+pub mod memory;
 
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -70,6 +71,14 @@ pub struct Options {
     pub max_states: Option<u64>,
     pub max_depth: Option<u32>,
     pub timeout: Option<Duration>,
+    /// Resident bytes the process may hold before the run stops (exit 3);
+    /// see [`memory`].
+    pub max_memory: Option<u64>,
+    /// Whether a temporal check may use the state graph recorded during the
+    /// safety search. A model whose stored state stands for several (VIEW,
+    /// SYMMETRY) sets it false: the graph must then expand the state the
+    /// sequential search reaches first, as TLC does.
+    pub record_graph: bool,
     /// Set from outside (Ctrl-C) to stop at the next level boundary or chunk.
     pub stop: Arc<AtomicBool>,
     /// Counters the run keeps current, for a progress line.
@@ -83,6 +92,8 @@ impl Default for Options {
             max_states: None,
             max_depth: None,
             timeout: None,
+            max_memory: memory::default_budget(),
+            record_graph: true,
             stop: Arc::new(AtomicBool::new(false)),
             stats: Arc::new(Stats::default()),
         }
@@ -103,6 +114,8 @@ pub enum StopReason {
     MaxDepth(u32),
     Timeout(Duration),
     Interrupted,
+    /// The process held more resident memory than the budget.
+    Memory { budget: u64, resident: u64 },
 }
 
 impl StopReason {
@@ -113,6 +126,7 @@ impl StopReason {
             StopReason::MaxDepth(_) => "max_depth",
             StopReason::Timeout(_) => "timeout",
             StopReason::Interrupted => "interrupt",
+            StopReason::Memory { .. } => "max_memory",
         }
     }
 }
@@ -124,6 +138,12 @@ impl std::fmt::Display for StopReason {
             StopReason::MaxDepth(n) => write!(f, "--max-depth {n} reached with states left to explore"),
             StopReason::Timeout(d) => write!(f, "--timeout {}s reached", d.as_secs()),
             StopReason::Interrupted => write!(f, "interrupted"),
+            StopReason::Memory { budget, resident } => write!(
+                f,
+                "memory budget of {} reached ({} resident; raise it with --max-memory)",
+                memory::human(*budget),
+                memory::human(*resident)
+            ),
         }
     }
 }
@@ -160,6 +180,8 @@ pub struct Outcome<M: Explorable> {
     pub properties: Vec<PropertyOutcome<M>>,
     /// Bytes the fingerprint store holds, for bytes-per-state figures.
     pub store_bytes: u64,
+    /// The largest resident set of the process by the end of the run.
+    pub peak_memory: u64,
 }
 
 impl<M: Explorable> Outcome<M> {
@@ -196,11 +218,28 @@ impl<'m, M: Explorable> Checker<'m, M> {
     fn explore(&self) -> Outcome<M> {
         let start = Instant::now();
         let model = self.model;
-        let visitor = Safety { model, checks: self.checks, retired: AtomicU64::new(0) };
+        // The state graph the temporal checks search is recorded while the
+        // safety search expands each state, by every worker, instead of
+        // being explored again on one thread afterwards.
+        let record_for: Option<Arc<[liveness::Fair<M>]>> = if self.options.record_graph {
+            self.checks.iter().find_map(|c| match &c.kind {
+                CheckKind::Temporal(_, fair) => Some(fair.clone()),
+                _ => None,
+            })
+        } else {
+            None
+        };
+        let recorder = record_for.as_ref().map(|_| liveness::Recorder::default());
+        let visitor = Safety { model, checks: self.checks, retired: AtomicU64::new(0), recorder };
         let mut search = bfs::search(model.init_states(), &visitor, self.checks.len(), &self.options);
         let mut stopped = search.stopped.take();
         let mut properties = Vec::new();
         let mut graphs = liveness::GraphCache::default();
+        if let (Some(fair), Some(recorder), None) = (record_for, visitor.recorder, &stopped) {
+            if let Some(graph) = recorder.into_graph(model, &fair) {
+                graphs.put(fair, graph);
+            }
+        }
         for (i, check) in self.checks.iter().enumerate() {
             let found = match check.kind {
                 CheckKind::Deadlock => search.dead.map(|(depth, fp)| bfs::Found {
@@ -251,6 +290,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
             stopped,
             properties,
             store_bytes,
+            peak_memory: memory::peak_resident_bytes(),
         }
     }
 }
@@ -263,17 +303,40 @@ struct Safety<'m, M: Explorable> {
     checks: &'m [Checked<M>],
     /// Bit i set: property i already has its counterexample.
     retired: AtomicU64,
+    /// Where each expanded state's real steps are recorded, when a temporal
+    /// check will search the state graph.
+    recorder: Option<liveness::Recorder<M>>,
 }
 
 impl<M: Explorable> bfs::Visitor<M::State> for Safety<'_, M> {
-    fn expand(&self, state: &M::State, out: &mut Vec<M::State>) -> (u64, bool) {
+    fn expand(&self, fp: Fingerprint, state: &M::State, out: &mut Vec<(Fingerprint, M::State)>) -> (u64, bool) {
         let mut actions = Vec::new();
         self.model.actions(state, &mut actions);
         // Every action counts as generated and keeps a state from being a
         // deadlock, also one whose successor is outside the model (a state
         // or action constraint: next_state gives none), as in TLC.
         let made = actions.len() as u64;
-        out.extend(actions.into_iter().filter_map(|a| self.model.next_state(state, a)));
+        match &self.recorder {
+            None => {
+                for a in actions {
+                    if let Some(next) = self.model.next_state(state, a) {
+                        out.push((fingerprint(&next), next));
+                    }
+                }
+            }
+            Some(recorder) => {
+                let mut steps = Vec::with_capacity(actions.len());
+                for a in actions {
+                    let Some(next) = self.model.next_state(state, a) else { continue };
+                    let to = fingerprint(&next);
+                    if to != fp {
+                        steps.push(to);
+                    }
+                    out.push((to, next));
+                }
+                recorder.add(fp, state.clone(), steps);
+            }
+        }
         (made, made == 0)
     }
 

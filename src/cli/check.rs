@@ -29,6 +29,9 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 every property came out as its config expects; 1 otherwise; \
+                  2 bad input or setup; 3 incomplete: --max-states, --max-depth, --timeout, the memory \
+                  budget (--max-memory) or Ctrl-C stopped exploration, and the partial summary is printed.")]
 pub struct CheckArgs {
     /// A spec name (`trace-context`), a module name, a `.tla` file (checked
     /// with its same-named `.cfg`) or a `.cfg` file.
@@ -55,6 +58,12 @@ pub struct CheckArgs {
     /// Stop after this many seconds per config (exit code 3).
     #[arg(long, env = "TRACEWRIGHT_CHECK_TIMEOUT")]
     pub timeout: Option<u64>,
+    /// Stop when the process holds more resident memory than this (exit
+    /// code 3, with the partial summary): bytes, or a number with K, M, G or
+    /// T (e.g. 512M, 4G). By default what the process holds at the start
+    /// plus 90% of MemAvailable in /proc/meminfo.
+    #[arg(long, env = "TRACEWRIGHT_CHECK_MAX_MEMORY", value_parser = crate::checker::memory::parse_size)]
+    pub max_memory: Option<u64>,
     /// The directory named specs are looked up in.
     #[arg(long, env = spec::SPECS_ENV)]
     pub specs: Option<PathBuf>,
@@ -122,6 +131,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
             max_states: args.max_states,
             max_depth: args.max_depth,
             timeout: args.timeout.map(Duration::from_secs),
+            max_memory: args.max_memory.or_else(crate::checker::memory::default_budget),
+            record_graph: true,
             stop: stop.clone(),
             stats: stats.clone(),
         };

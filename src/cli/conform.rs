@@ -1,5 +1,5 @@
-//! `tracewright conform --sut rust,python,js,go [--cases N] [--seed S]`
-//! `tracewright conform --corpus DIR --sut rust,python,js,go`
+//! `tracewright conform --sut rust,python,js,go,java [--cases N] [--seed S]`
+//! `tracewright conform --corpus DIR --sut rust,python,js,go,java`
 //! `tracewright conform --sut temporal [--cases N] [--seed S] [--config specs/workflow/Workflow.cfg]`
 //!
 //! With `--sut temporal` it walks the workflow model instead, on a real
@@ -31,8 +31,8 @@ use crate::sut::sdk::{self, SdkKind, Transport};
 
 #[derive(Debug, Args)]
 pub struct ConformArgs {
-    /// The SDKs to run, comma-separated: rust, python, js, go.
-    #[arg(long, value_delimiter = ',', default_value = "rust,python,js,go", env = "TRACEWRIGHT_CONFORM_SUT")]
+    /// The SDKs to run, comma-separated: rust, python, js, go, java.
+    #[arg(long, value_delimiter = ',', default_value = "rust,python,js,go,java", env = "TRACEWRIGHT_CONFORM_SUT")]
     pub sut: Vec<String>,
     /// How many random walks.
     #[arg(long, default_value_t = 100, env = "TRACEWRIGHT_CONFORM_CASES")]

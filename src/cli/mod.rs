@@ -23,7 +23,7 @@ use crate::error::{ExitCode, Result};
     version,
     about = "Model checker and conformance fuzzer for distributed tracing and durable workflows",
     after_help = "Exit codes: 0 every property came out as its config expects; 1 otherwise; \
-                  2 bad input or setup; 3 incomplete (a bound, a timeout or Ctrl-C)."
+                  2 bad input or setup; 3 incomplete (a bound, a timeout, the memory budget or Ctrl-C)."
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -129,7 +129,11 @@ pub fn render(trace: &Path, replayed: &Replayed, steps: bool) -> String {
         Verdict::Diverged(d) => {
             out.push_str(&format!("diverged at step {} ({}): expected {}, observed {}\n", d.step, d.action, d.expected, d.observed));
             if let Some(c) = &d.carrier {
-                out.push_str(&format!("  headers: traceparent {:?}, tracestate {:?}\n", c.traceparent, c.tracestate));
+                out.push_str(&format!("  headers: traceparent {:?}, tracestate {:?}", c.traceparent, c.tracestate));
+                for (name, value) in &c.b3 {
+                    out.push_str(&format!(", {name} {value:?}"));
+                }
+                out.push('\n');
             }
             out.push_str(&format!("  class: {}\n", d.class));
         }

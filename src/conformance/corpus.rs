@@ -30,8 +30,22 @@
 //! ```
 //!
 //! Each key holds the header's field values in arrival order (a header field
-//! may repeat); a missing key, like an empty list, is an absent header. No
-//! other key is allowed. Other files in the directory are not read.
+//! may repeat); a missing key, like an empty list, is an absent header.
+//!
+//! A B3 case gives the B3 headers instead, one string each, and may name
+//! the B3 propagator that reads them (`b3` or `b3multi`; by default `b3`
+//! when the single header is there, else `b3multi`), judged against the
+//! strict B3 reference ([`b3`]):
+//!
+//! ```json
+//! {"b3": "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d", "propagator": "b3multi"}
+//! ```
+//!
+//! The B3 keys are `b3`, `x-b3-traceid`, `x-b3-spanid`, `x-b3-parentspanid`,
+//! `x-b3-sampled` and `x-b3-flags`. No other key is allowed. Other files in
+//! the directory are not read.
+
+pub mod b3;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -63,6 +77,15 @@ pub struct Case {
     /// The file name, which names the case in reports.
     pub name: String,
     pub carrier: Carrier,
+    /// For a B3 case, the B3 propagator that reads it; `None` for a W3C case.
+    pub reader: Option<b3::Reader>,
+}
+
+impl Case {
+    /// A W3C case.
+    pub fn w3c(name: String, carrier: Carrier) -> Case {
+        Case { name, carrier, reader: None }
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,9 +95,21 @@ struct CaseFile {
     traceparent: Vec<String>,
     #[serde(default)]
     tracestate: Vec<String>,
+    propagator: Option<String>,
+    b3: Option<String>,
+    #[serde(rename = "x-b3-traceid")]
+    x_b3_traceid: Option<String>,
+    #[serde(rename = "x-b3-spanid")]
+    x_b3_spanid: Option<String>,
+    #[serde(rename = "x-b3-parentspanid")]
+    x_b3_parentspanid: Option<String>,
+    #[serde(rename = "x-b3-sampled")]
+    x_b3_sampled: Option<String>,
+    #[serde(rename = "x-b3-flags")]
+    x_b3_flags: Option<String>,
 }
 
-const SHAPE: &str = "{\"traceparent\": [\"…\"], \"tracestate\": [\"…\", \"…\"]}: lists of field values, a missing key for an absent header";
+const SHAPE: &str = "{\"traceparent\": [\"…\"], \"tracestate\": [\"…\", \"…\"]}: lists of field values, a missing key for an absent header; or B3 headers, {\"b3\": \"…\", \"propagator\": \"b3multi\"}";
 
 /// Reads every `*.json` file of `dir`, sorted by name. Nothing is run unless
 /// every file is a carrier.
@@ -115,15 +150,16 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
         .into_iter()
         .map(|path| {
             let text = input::read_text(&path, &input::CORPUS_CASE, Error::Corpus)?;
-            let carrier = parse_case(&path, &text)?;
+            let (carrier, reader) = parse_case(&path, &text)?;
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(Case { name, carrier })
+            Ok(Case { name, carrier, reader })
         })
         .collect()
 }
 
-/// Reads one case file's text (`path` is for messages only).
-pub fn parse_case(path: &Path, text: &str) -> Result<Carrier> {
+/// Reads one case file's text (`path` is for messages only): the carrier,
+/// and for a B3 case the propagator that reads it.
+pub fn parse_case(path: &Path, text: &str) -> Result<(Carrier, Option<b3::Reader>)> {
     input::check_json(path, text, &input::CORPUS_CASE, Error::Corpus)?;
     let file: CaseFile = serde_json::from_str(text).map_err(|e| {
         let headline = if e.is_syntax() { "corpus case is not valid JSON" } else { "corpus case is not an incoming carrier" };
@@ -132,7 +168,30 @@ pub fn parse_case(path: &Path, text: &str) -> Result<Carrier> {
                 .hint("fix or remove the file; see `tracewright conform --help` and README.md"),
         )
     })?;
-    Ok(Carrier { traceparent: file.traceparent, tracestate: file.tracestate })
+    let b3_headers: BTreeMap<String, String> = [
+        ("b3", file.b3),
+        ("x-b3-traceid", file.x_b3_traceid),
+        ("x-b3-spanid", file.x_b3_spanid),
+        ("x-b3-parentspanid", file.x_b3_parentspanid),
+        ("x-b3-sampled", file.x_b3_sampled),
+        ("x-b3-flags", file.x_b3_flags),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.map(|v| (name.to_string(), v)))
+    .collect();
+    let bad = |headline: String| {
+        Error::Corpus(Diagnostic::new(Location::file(path), headline).hint(format!("write a case of the form {SHAPE}")))
+    };
+    let reader = match file.propagator.as_deref() {
+        Some(name) => Some(b3::Reader::parse(name).ok_or_else(|| bad(format!("unknown propagator {name:?}: a B3 case is read by \"b3\" or \"b3multi\"")))?),
+        None if b3_headers.contains_key("b3") => Some(b3::Reader::Single),
+        None if !b3_headers.is_empty() => Some(b3::Reader::Multi),
+        None => None,
+    };
+    if reader.is_some() && !(file.traceparent.is_empty() && file.tracestate.is_empty()) {
+        return Err(bad("a case is W3C (traceparent, tracestate) or B3, not both".into()));
+    }
+    Ok((Carrier { traceparent: file.traceparent, tracestate: file.tracestate, b3: b3_headers }, reader))
 }
 
 /// What the strict reference decides for a case, in words, with the rules.
@@ -206,6 +265,9 @@ pub struct Observation {
     /// not write.
     pub injected_traceparent: Option<String>,
     pub injected_tracestate: Option<String>,
+    /// The B3 headers the SDK injects for the child, by lower-case name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub injected_b3: BTreeMap<String, String>,
     /// What the SDK extracts from its own injected headers.
     pub round_trip: RoundTrip,
     /// Over the HTTP transport: the span the instrumented client made for
@@ -261,23 +323,47 @@ impl fmt::Display for Observation {
             None => f.write_str("; injects no traceparent")?,
         }
         match &self.injected_tracestate {
-            Some(v) => write!(f, ", tracestate {v:?}"),
-            None => f.write_str(", no tracestate"),
+            Some(v) => write!(f, ", tracestate {v:?}")?,
+            None => f.write_str(", no tracestate")?,
         }
+        for (name, value) in &self.injected_b3 {
+            write!(f, ", {name} {value:?}")?;
+        }
+        Ok(())
     }
 }
 
-/// Prepares `sdk` for a corpus run: one parent-based, always-on service.
+/// Prepares `sdk` for a corpus run: parent-based, always-on services, one
+/// with the W3C propagator and one per B3 propagator ([`b3::Reader`]).
 pub fn configure(sdk: &mut dyn Sdk) -> Result<()> {
-    sdk.configure(&[ServiceConfig::new(SERVICE, SamplerKind::ParentbasedAlwaysOn)])
+    let mut services = vec![ServiceConfig::new(SERVICE, SamplerKind::ParentbasedAlwaysOn)];
+    for reader in b3::Reader::ALL {
+        services.push(ServiceConfig::new(reader.service(), SamplerKind::ParentbasedAlwaysOn).with_propagators(&[reader.name()]));
+    }
+    sdk.configure(&services)
 }
 
-/// Runs one carrier through `sdk` (configured by [`configure`]).
+/// A request's headers for `extract`: the W3C ones with all their field
+/// values, and the B3 ones.
+fn extract_request(service: &str, carrier: &Carrier) -> sdk::Extract {
+    let mut request = sdk::Extract::trace_context(service, &carrier.traceparent, &carrier.tracestate);
+    for (name, value) in &carrier.b3 {
+        request.carrier.insert(name.clone(), vec![value.clone()]);
+    }
+    request
+}
+
+/// Runs one W3C carrier through `sdk` (configured by [`configure`]).
 pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
+    observe_in(sdk, SERVICE, carrier)
+}
+
+/// Runs one carrier through the corpus service `service` of `sdk`.
+pub fn observe_in(sdk: &mut dyn Sdk, service: &str, carrier: &Carrier) -> Result<Observation> {
     sdk.reset()?;
-    let ext = sdk.extract(&sdk::Extract::trace_context(SERVICE, &carrier.traceparent, &carrier.tracestate))?;
-    let child = sdk.start_span(&StartSpan { service: SERVICE.into(), name: "child".into(), parent: Some(ext.context.clone()) })?;
-    let injected = sdk.inject(&sdk::Inject { service: SERVICE.into(), span: child.span.clone() })?;
+    let ext = sdk.extract(&extract_request(service, carrier))?;
+    let child = sdk.start_span(&StartSpan { service: service.into(), name: "child".into(), parent: Some(ext.context.clone()) })?;
+    let injected = sdk.inject(&sdk::Inject { service: service.into(), span: child.span.clone() })?;
     sdk.end_span(&child.span)?;
     let exported_parent = sdk
         .spans()?
@@ -286,15 +372,20 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
         .map(|s| s.parent_span_id);
     let injected_traceparent = injected.carrier.get("traceparent").cloned();
     let injected_tracestate = injected.carrier.get("tracestate").cloned();
-    let again = sdk.extract(&sdk::Extract::trace_context(SERVICE, injected_traceparent.as_slice(), injected_tracestate.as_slice()))?;
+    let injected_b3 = b3::b3_headers(&injected.carrier);
+    let back = Carrier {
+        b3: injected_b3.clone(),
+        ..Carrier::new(&injected_traceparent.as_deref().into_iter().collect::<Vec<_>>(), &injected_tracestate.as_deref().into_iter().collect::<Vec<_>>())
+    };
+    let again = sdk.extract(&extract_request(service, &back))?;
     Ok(Observation {
         client_span: injected.client_span.clone(),
         refused: ext.refused.clone(),
-        continued: ext.valid,
-        trace_id: ext.trace_id,
-        parent_id: ext.span_id,
-        sampled: ext.sampled,
-        tracestate: ext.tracestate,
+        continued: ext.found.valid,
+        trace_id: ext.found.trace_id,
+        parent_id: ext.found.span_id,
+        sampled: ext.found.sampled,
+        tracestate: ext.found.tracestate,
         joined: ext.joined,
         child: Child {
             trace_id: child.trace_id,
@@ -305,12 +396,13 @@ pub fn observe(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<Observation> {
         },
         injected_traceparent,
         injected_tracestate,
+        injected_b3,
         round_trip: RoundTrip {
-            valid: again.valid,
-            trace_id: again.trace_id,
-            span_id: again.span_id,
-            sampled: again.sampled,
-            tracestate: again.tracestate,
+            valid: again.found.valid,
+            trace_id: again.found.trace_id,
+            span_id: again.found.span_id,
+            sampled: again.found.sampled,
+            tracestate: again.found.tracestate,
         },
     })
 }
@@ -323,7 +415,7 @@ pub fn refuses_member(sdk: &mut dyn Sdk, key: &str, value: &str) -> Result<bool>
 }
 
 /// The rule a request the HTTP server refuses breaks, if it breaks one.
-const REFUSED_RULE: &str = "RFC 9110 Field Values";
+pub(crate) const REFUSED_RULE: &str = "RFC 9110 Field Values";
 
 /// Where a divergence lives: in the propagator (the API transport shows it
 /// too) or in the HTTP stack (only the HTTP transport shows it).
@@ -538,8 +630,14 @@ impl Outcome {
 /// `expected(sut, class, layer)`: whether the expectations accept it.
 pub type Expected<'a> = &'a dyn Fn(&str, &str, Layer) -> bool;
 
-/// Observes and classifies one carrier on one SDK.
-fn judge(sdk: &mut dyn Sdk, carrier: &Carrier) -> Result<(Observation, Vec<Finding>)> {
+/// Observes and classifies one case on one SDK.
+fn judge(sdk: &mut dyn Sdk, case: &Case) -> Result<(Observation, Vec<Finding>)> {
+    let carrier = &case.carrier;
+    if let Some(reader) = case.reader {
+        let observation = observe_in(sdk, reader.service(), carrier)?;
+        let findings = b3::classify(carrier, reader, &observation);
+        return Ok((observation, findings));
+    }
     let observation = observe(sdk, carrier)?;
     let mut probe_error = None;
     let findings = classify(carrier, &observation, |k, v| {
@@ -564,13 +662,16 @@ pub fn run(cases: &[Case], subjects: &mut [Subject], expected: Expected) -> Resu
     let mut outcomes = Vec::new();
     let mut by_key: BTreeMap<(usize, String, Layer), Divergence> = BTreeMap::new();
     for case in cases {
-        let reference = Reference::of(&case.carrier.reference());
+        let reference = match case.reader {
+            Some(_) => b3::reference(&case.carrier),
+            None => Reference::of(&case.carrier.reference()),
+        };
         let mut results = Vec::new();
         for (index, subject) in subjects.iter_mut().enumerate() {
-            let (observation, mut findings) = judge(subject.sdk.as_mut(), &case.carrier)?;
+            let (observation, mut findings) = judge(subject.sdk.as_mut(), case)?;
             let mut api_only = Vec::new();
             if let Some(api) = subject.sdk.api() {
-                let (_, through_api) = judge(api, &case.carrier)?;
+                let (_, through_api) = judge(api, case)?;
                 for f in &mut findings {
                     f.layer = if through_api.iter().any(|a| a.class == f.class) { Layer::Propagator } else { Layer::Http };
                 }
@@ -628,6 +729,7 @@ fn field_lines(carrier: &Carrier) -> Vec<String> {
         .iter()
         .map(|v| format!("traceparent: {v:?}"))
         .chain(carrier.tracestate.iter().map(|v| format!("tracestate: {v:?}")))
+        .chain(carrier.b3.iter().map(|(name, v)| format!("{name}: {v:?}")))
         .collect();
     if lines.is_empty() { vec!["(no header)".to_string()] } else { lines }
 }
@@ -711,7 +813,8 @@ pub fn render_json(dir: &Path, subjects: &[(String, String)], outcome: &Outcome,
         "suts": subjects.iter().map(|(s, v)| json!({"sut": s, "sdk_version": v})).collect::<Vec<_>>(),
         "cases": outcome.cases.iter().map(|c| json!({
             "case": c.case.name,
-            "input": {"traceparent": c.case.carrier.traceparent, "tracestate": c.case.carrier.tracestate},
+            "input": {"traceparent": c.case.carrier.traceparent, "tracestate": c.case.carrier.tracestate, "b3": c.case.carrier.b3},
+            "propagator": c.case.reader.map(b3::Reader::name),
             "reference": c.reference,
             "results": c.results.iter().map(|r| json!({
                 "sut": r.sut,
@@ -783,7 +886,7 @@ fn slug(label: &str) -> String {
 pub fn generate() -> Vec<Case> {
     let mut cases = Vec::new();
     fn add(cases: &mut Vec<Case>, name: String, traceparent: &[&str], tracestate: &[&str]) {
-        cases.push(Case { name: format!("{name}.json"), carrier: Carrier::new(traceparent, tracestate) });
+        cases.push(Case::w3c(format!("{name}.json"), Carrier::new(traceparent, tracestate)));
     }
     for (i, example) in w3c::examples::TRACEPARENTS.iter().enumerate() {
         if matches!(example.origin, w3c::examples::Origin::Verbatim { .. }) || example.expected.is_ok() {
@@ -799,13 +902,13 @@ pub fn generate() -> Vec<Case> {
     for class in crate::headers::TRACEPARENT_CLASSES {
         for (i, v) in crate::headers::family(class, &parts, &[BASE_TRACESTATE]).into_iter().enumerate() {
             let name = format!("traceparent-{}-{}-{}.json", slug(class), i + 1, slug(v.label));
-            cases.push(Case { name, carrier: v.carrier });
+            cases.push(Case::w3c(name, v.carrier));
         }
     }
     for class in crate::headers::TRACESTATE_CLASSES {
         for (i, v) in crate::headers::tracestate_family(class, BASE_TRACEPARENT).into_iter().enumerate() {
             let name = format!("tracestate-{}-{}-{}.json", slug(class), i + 1, slug(v.label));
-            cases.push(Case { name, carrier: v.carrier });
+            cases.push(Case::w3c(name, v.carrier));
         }
     }
     let members = |n: usize, value: &str| (0..n).map(|i| format!("k{i}={value}{i}")).collect::<Vec<_>>().join(",");
@@ -829,19 +932,86 @@ pub fn generate() -> Vec<Case> {
     }
     add(&mut cases, "missing-traceparent-with-tracestate".into(), &[], &[BASE_TRACESTATE]);
     add(&mut cases, "no-headers".into(), &[], &[]);
+    cases.extend(b3_cases());
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     cases
 }
 
+/// The B3 cases of the committed corpus: each form and sampling state,
+/// 64-bit trace ids, invalid ids, a decision without ids, the lenient
+/// `true`, both forms present, and each form read by the other propagator
+/// (as a composite `b3multi,tracecontext` reads a `b3` neighbour's header).
+fn b3_cases() -> Vec<Case> {
+    const T: &str = "80f198ee56343ba864fe8b2a57d3eff7";
+    const S: &str = "e457b5a2e4d86bd1";
+    const P: &str = "05e3ac9a4f6e3b90";
+    const T64: &str = "64fe8b2a57d3eff7";
+    let single = |v: String| vec![("b3", v)];
+    let multi = |t: &str, s: &str, extra: &[(&'static str, &str)]| {
+        let mut h = vec![("x-b3-traceid", t.to_string()), ("x-b3-spanid", s.to_string())];
+        h.extend(extra.iter().map(|(n, v)| (*n, v.to_string())));
+        h
+    };
+    use b3::Reader::{Multi, Single};
+    let cases: Vec<(&str, b3::Reader, Vec<(&'static str, String)>)> = vec![
+        ("single-accept", Single, single(format!("{T}-{S}-1"))),
+        ("single-deny", Single, single(format!("{T}-{S}-0"))),
+        ("single-debug", Single, single(format!("{T}-{S}-d"))),
+        ("single-deferred", Single, single(format!("{T}-{S}"))),
+        ("single-with-parent", Single, single(format!("{T}-{S}-1-{P}"))),
+        ("single-64-bit-trace-id", Single, single(format!("{T64}-{S}-1"))),
+        ("single-upper-case-trace-id", Single, single(format!("{}-{S}-1", T.to_uppercase()))),
+        ("single-zero-trace-id", Single, single(format!("{}-{S}-1", "0".repeat(32)))),
+        ("single-zero-span-id", Single, single(format!("{T}-{}-1", "0".repeat(16)))),
+        ("single-sampled-true", Single, single(format!("{T}-{S}-true"))),
+        ("single-five-fields", Single, single(format!("{T}-{S}-1-{P}-1"))),
+        ("single-deny-only", Single, single("0".into())),
+        ("single-read-by-b3multi-accept", Multi, single(format!("{T}-{S}-1"))),
+        ("single-read-by-b3multi-debug", Multi, single(format!("{T}-{S}-d"))),
+        ("multi-accept", Multi, multi(T, S, &[("x-b3-sampled", "1")])),
+        ("multi-deny", Multi, multi(T, S, &[("x-b3-sampled", "0")])),
+        ("multi-debug-flag", Multi, multi(T, S, &[("x-b3-flags", "1")])),
+        ("multi-deferred", Multi, multi(T, S, &[])),
+        ("multi-64-bit-trace-id", Multi, multi(T64, S, &[("x-b3-sampled", "1")])),
+        ("multi-sampled-true", Multi, multi(T, S, &[("x-b3-sampled", "true")])),
+        ("multi-missing-span-id", Multi, vec![("x-b3-traceid", T.to_string()), ("x-b3-sampled", "1".to_string())]),
+        ("multi-read-by-b3-debug-flag", Single, multi(T, S, &[("x-b3-flags", "1")])),
+        ("both-forms-single-wins", Single, {
+            let mut h = single(format!("{T}-{S}-1"));
+            h.extend(multi(T64, P, &[("x-b3-sampled", "0")]));
+            h
+        }),
+    ];
+    cases
+        .into_iter()
+        .map(|(name, reader, headers)| Case {
+            name: format!("b3-{name}.json"),
+            carrier: Carrier { b3: headers.into_iter().map(|(n, v)| (n.to_string(), v)).collect(), ..Carrier::new(&[], &[]) },
+            reader: Some(reader),
+        })
+        .collect()
+}
+
 /// A case file's text as [`generate`] writes it: the keys of the headers
-/// present, `traceparent` first.
-pub fn case_file_text(carrier: &Carrier) -> String {
+/// present, `traceparent` first, then the B3 headers, then the B3
+/// propagator when it is not the one the headers imply.
+pub fn case_file_text(case: &Case) -> String {
+    let carrier = &case.carrier;
     let mut doc = serde_json::Map::new();
     if !carrier.traceparent.is_empty() {
         doc.insert("traceparent".into(), carrier.traceparent.clone().into());
     }
     if !carrier.tracestate.is_empty() {
         doc.insert("tracestate".into(), carrier.tracestate.clone().into());
+    }
+    for (name, value) in &carrier.b3 {
+        doc.insert(name.clone(), value.clone().into());
+    }
+    let implied = if carrier.b3.contains_key("b3") { b3::Reader::Single } else { b3::Reader::Multi };
+    if let Some(reader) = case.reader
+        && (reader != implied || carrier.b3.is_empty())
+    {
+        doc.insert("propagator".into(), reader.name().into());
     }
     let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(doc)).unwrap_or_default();
     text.push('\n');

@@ -107,7 +107,11 @@ impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "diverged at step {} ({}): expected {}, observed {}", self.step, self.action, self.expected, self.observed)?;
         if let Some(c) = &self.carrier {
-            write!(f, " [traceparent {:?}, tracestate {:?}]", c.traceparent, c.tracestate)?;
+            write!(f, " [traceparent {:?}, tracestate {:?}", c.traceparent, c.tracestate)?;
+            for (name, value) in &c.b3 {
+                write!(f, ", {name} {value:?}")?;
+            }
+            f.write_str("]")?;
         }
         Ok(())
     }

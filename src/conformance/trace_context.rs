@@ -23,13 +23,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict};
+use super::{Divergence, ReplayRequest, Replayed, Report, StepLog, Target, Verdict, corpus};
 use crate::differential;
 use crate::engine;
-use crate::error::{Diagnostic, Error, Location, Result};
+use crate::error::Result;
 use crate::headers::{self, Carrier, Parts};
 use crate::model::Violation;
-use crate::models::trace_context::{Action, HopKind, RootSampler, State, TraceContext, Tp};
+use crate::b3;
+use crate::models::trace_context::{Action, B3Format, Class, HopKind, PAD_OFFSET, RootSampler, State, TraceContext, Tp};
 use crate::model::SpecModel;
 use crate::trace::TraceDoc;
 use crate::sut::sdk::{self, Sdk, SamplerKind, SdkKind, ServiceConfig, StartSpan};
@@ -38,18 +39,34 @@ use crate::w3c::{self, Level, TraceDecision};
 /// The tracestate member the entry service's vendor adds.
 pub const VENDOR: &str = "tracewright=root";
 
-/// The SDK services for a model: one per model service.
+/// The SDK services for a model: one per model service, with its
+/// propagator.
 pub fn services(model: &TraceContext) -> Vec<ServiceConfig> {
     (0..model.services.len() as u8)
         .map(|svc| {
             let name = model.service(svc);
-            match model.root_sampler(svc) {
+            let config = match model.root_sampler(svc) {
                 RootSampler::AlwaysOn => ServiceConfig::new(name, SamplerKind::ParentbasedAlwaysOn),
                 RootSampler::AlwaysOff => ServiceConfig::new(name, SamplerKind::ParentbasedAlwaysOff),
                 RootSampler::TraceIdRatio => ServiceConfig::ratio(name, SamplerKind::ParentbasedTraceidratio, 0.5),
-            }
+            };
+            config.with_propagators(propagators(model, svc))
         })
         .collect()
+}
+
+/// The propagators of model service `svc`, as `configure` names them: none
+/// for W3C alone (every SDK's default), `b3` or `b3multi` for B3 alone, and
+/// for `Composite` the composite `b3multi,tracecontext` (B3 extracted first,
+/// then W3C, which wins when valid — the model's `ViaB3`).
+pub fn propagators(model: &TraceContext, svc: u8) -> &'static [&'static str] {
+    match (model.speaks_w3c(svc), model.b3_format(svc)) {
+        (_, B3Format::None) => &[],
+        (false, B3Format::Single) => &["b3"],
+        (false, B3Format::Multi) => &["b3multi"],
+        (true, B3Format::Single) => &["b3", "tracecontext"],
+        (true, B3Format::Multi) => &["b3multi", "tracecontext"],
+    }
 }
 
 /// A real span standing for a model span.
@@ -156,16 +173,6 @@ pub fn violated_property(doc: &TraceDoc) -> Option<(&'static str, fn(&TraceConte
 /// the trace's violated property (if it has one) on what the SDK did.
 pub fn replay_trace(doc: &TraceDoc, file: &Path, sdk: &mut dyn Sdk, sut: &str) -> Result<Report> {
     let (model, path) = engine::model_path::<TraceContext>(doc, file)?;
-    if model.uses_b3() {
-        return Err(Error::Trace(
-            Diagnostic::new(
-                Location::file(file),
-                format!("the {sut} SDK replay drives W3C propagators only, and this trace's mesh speaks B3"),
-            )
-            .evidence("config asks for", "B3Single, B3Multi or Composite non-empty")
-            .hint("replay it with --sut model; the SDK replay runs configs whose services all speak W3C"),
-        ));
-    }
     let judge = violated_property(doc);
     replay(&model, &path, sdk, sut, judge, doc.header_variant.unwrap_or(0) as usize)
 }
@@ -293,6 +300,78 @@ impl From<Mismatch> for Failure {
     }
 }
 
+/// The B3 propagator of a service that speaks B3, as `configure` and the
+/// `b3/<propagator>/…` classes name it.
+fn b3_propagator(model: &TraceContext, svc: u8) -> &'static str {
+    if model.b3_format(svc) == B3Format::Single { "b3" } else { "b3multi" }
+}
+
+/// A B3 header name (lower case).
+fn is_b3_header(name: &str) -> bool {
+    name == b3::SINGLE || name.starts_with("x-b3-")
+}
+
+/// The B3 headers with the trace id cut to its low 64 bits.
+fn send_64_bit(headers: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let low = |id: &str| id[id.len().saturating_sub(16)..].to_string();
+    let mut out = headers.clone();
+    if let Some(single) = out.get_mut(b3::SINGLE) {
+        let mut fields: Vec<String> = single.split('-').map(str::to_owned).collect();
+        fields[0] = low(&fields[0]);
+        *single = fields.join("-");
+    }
+    if let Some(trace_id) = out.get_mut(b3::TRACE_ID) {
+        *trace_id = low(trace_id);
+    }
+    out
+}
+
+/// The B3 headers with the debug flag in place of the sampling state: `d`
+/// in the single header, `x-b3-flags: 1` without `x-b3-sampled` in the
+/// multi headers.
+fn send_debug(headers: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out = headers.clone();
+    if let Some(single) = out.get_mut(b3::SINGLE) {
+        let mut fields: Vec<&str> = single.split('-').collect();
+        match fields.len() {
+            2 => fields.push("d"),
+            _ => fields[2] = "d",
+        }
+        *single = fields.join("-");
+    }
+    if out.contains_key(b3::TRACE_ID) {
+        out.remove(b3::SAMPLED);
+        out.insert(b3::FLAGS.to_string(), "1".to_string());
+    }
+    out
+}
+
+/// The B3 headers damaged as a B3 invalidity class says: a trace id one
+/// digit short (`B3BadTraceId`), an all-zero span id (`B3BadSpanId`).
+fn damage_b3(headers: &BTreeMap<String, String>, class: Class) -> BTreeMap<String, String> {
+    let mut out = headers.clone();
+    let damage = |fields: &mut Vec<String>, trace: usize, span: usize| match class {
+        Class::B3BadTraceId => {
+            fields[trace].pop();
+        }
+        _ => fields[span] = "0".repeat(16),
+    };
+    if let Some(single) = out.get_mut(b3::SINGLE) {
+        let mut fields: Vec<String> = single.split('-').map(str::to_owned).collect();
+        if fields.len() >= 2 {
+            damage(&mut fields, 0, 1);
+        }
+        *single = fields.join("-");
+    }
+    if let (Some(t), Some(sp)) = (out.get(b3::TRACE_ID).cloned(), out.get(b3::SPAN_ID).cloned()) {
+        let mut fields = vec![t, sp];
+        damage(&mut fields, 0, 1);
+        out.insert(b3::TRACE_ID.to_string(), fields[0].clone());
+        out.insert(b3::SPAN_ID.to_string(), fields[1].clone());
+    }
+    out
+}
+
 fn has_vendor(tracestate: &str) -> bool {
     tracestate.split(',').any(|m| m.trim() == VENDOR)
 }
@@ -304,6 +383,43 @@ impl Replay<'_> {
 
     fn real(&self, handle: u8) -> &Real {
         self.real.get(&handle).expect("every model span the path uses was started by the replay")
+    }
+
+    /// The class of a callee that continues where the model restarts, or
+    /// the other way round, by what the strict references (W3C for the
+    /// traceparent, B3 for the B3 headers) say of the headers the callee's
+    /// propagator reads.
+    fn continuation_class(&self, svc: u8, carrier: &Carrier, sdk_continues: bool) -> String {
+        let (w3c, b3_reads) = (self.model.speaks_w3c(svc), self.model.speaks_b3(svc));
+        let w3c_ref = carrier.reference().trace;
+        if !b3_reads {
+            return match (&w3c_ref, sdk_continues) {
+                (TraceDecision::Restart(cause), true) => differential::accepts_invalid_class(cause).to_string(),
+                (TraceDecision::Continue(parent), false) => differential::rejects_valid_class(parent).to_string(),
+                _ => format!("model/{}", if sdk_continues { "restarts-where-w3c-continues" } else { "continues-where-w3c-restarts" }),
+            };
+        }
+        let b3_ref = carrier.b3_reference();
+        if sdk_continues {
+            if let (true, TraceDecision::Restart(cause)) = (w3c, &w3c_ref)
+                && !matches!(b3_ref, b3::Extracted::Continue(_))
+                && cause != &w3c::RestartCause::Missing
+            {
+                return differential::accepts_invalid_class(cause).to_string();
+            }
+            if let b3::Extracted::Restart(invalid) = &b3_ref {
+                return format!("b3/{}/{}", b3_propagator(self.model, svc), corpus::b3::accepts_invalid(invalid));
+            }
+            return "model/restarts-where-the-references-continue".to_string();
+        }
+        if w3c && let TraceDecision::Continue(parent) = &w3c_ref {
+            return differential::rejects_valid_class(parent).to_string();
+        }
+        if let b3::Extracted::Continue(cx) = &b3_ref {
+            let single = carrier.b3.contains_key(b3::SINGLE);
+            return format!("b3/{}/{}", b3_propagator(self.model, svc), corpus::b3::rejects_valid(cx, single));
+        }
+        "model/continues-where-the-references-restart".to_string()
     }
 
     fn step(&mut self, action: &Action, before: &State, after: &State) -> std::result::Result<String, Failure> {
@@ -358,57 +474,120 @@ impl Replay<'_> {
                 }
                 None => real.span_id.clone(),
             };
-            let tp = injected.carrier.get("traceparent").cloned().unwrap_or_default();
-            let ts = injected.carrier.get("tracestate").cloned().unwrap_or_default();
+            // Header names as HTTP has them: case-insensitive (Java writes `X-B3-TraceId`).
+            let written: BTreeMap<String, String> =
+                injected.carrier.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect();
+            let tp = written.get("traceparent").cloned().unwrap_or_default();
+            let ts = written.get("tracestate").cloned().unwrap_or_default();
             let ts_values: Vec<&str> = if ts.is_empty() { Vec::new() } else { vec![ts.as_str()] };
-            let carrier = Carrier::new(&[tp.as_str()], &ts_values);
+            let tp_values: Vec<&str> = if written.contains_key("traceparent") { vec![tp.as_str()] } else { Vec::new() };
+            let mut carrier = Carrier::new(&tp_values, &ts_values);
+            carrier.b3 = written.into_iter().filter(|(name, _)| is_b3_header(name)).collect();
             let wrong = |class: &str, expected: String, observed: String| {
                 Failure::Mismatch(Mismatch { expected, observed, class: class.into(), carrier: Some(carrier.clone()) })
             };
-            let parsed = w3c::parse_traceparent(&tp, Level::Level2)
-                .map_err(|e| wrong("inject/invalid", "a valid traceparent".into(), format!("{tp:?}: {e}")))?;
-            let header = parsed.to_header();
-            let fields: Vec<&str> = header.split('-').collect();
-            if fields[1] != real.trace_id {
-                return Err(wrong("inject/trace-id", format!("trace-id {}", real.trace_id), format!("trace-id {}", fields[1])));
+            let w3c = self.model.speaks_w3c(x.svc);
+            let form = self.model.b3_format(x.svc);
+            if w3c {
+                let parsed = w3c::parse_traceparent(&tp, Level::Level2)
+                    .map_err(|e| wrong("inject/invalid", "a valid traceparent".into(), format!("{tp:?}: {e}")))?;
+                let header = parsed.to_header();
+                let fields: Vec<&str> = header.split('-').collect();
+                if fields[1] != real.trace_id {
+                    return Err(wrong("inject/trace-id", format!("trace-id {}", real.trace_id), format!("trace-id {}", fields[1])));
+                }
+                if fields[2] != sender {
+                    let whose = if sender == real.span_id { "the caller's span" } else { "the client span under the caller's span" };
+                    return Err(wrong("inject/parent-id", format!("parent-id {sender} ({whose})"), format!("parent-id {}", fields[2])));
+                }
+                if parsed.sampled() != x.sampled {
+                    return Err(wrong("inject/sampled", format!("sampled={}", x.sampled), format!("flags {:02x}", parsed.flags)));
+                }
+            } else if !carrier.traceparent.is_empty() || !carrier.tracestate.is_empty() {
+                return Err(wrong("inject/w3c-written", "no W3C header (the service's propagator is B3 only)".into(), format!("traceparent {tp:?} tracestate {ts:?}")));
             }
-            if fields[2] != sender {
-                let whose = if sender == real.span_id { "the caller's span" } else { "the client span under the caller's span" };
-                return Err(wrong("inject/parent-id", format!("parent-id {sender} ({whose})"), format!("parent-id {}", fields[2])));
+            let single = carrier.b3.contains_key(b3::SINGLE);
+            let multi = carrier.b3.keys().any(|name| name != b3::SINGLE);
+            let written_form = match (single, multi) {
+                (false, false) => Some(B3Format::None),
+                (true, false) => Some(B3Format::Single),
+                (false, true) => Some(B3Format::Multi),
+                (true, true) => None,
+            };
+            if written_form != Some(form) {
+                let said = written_form.map_or("both", |f| f.name());
+                let class = match form {
+                    B3Format::None => "inject/b3-written".to_string(),
+                    _ => format!("b3/{}/inject/form-{said}", b3_propagator(self.model, x.svc)),
+                };
+                return Err(wrong(&class, format!("B3 form {}", form.name()), format!("B3 form {said}: {:?}", carrier.b3)));
             }
-            if parsed.sampled() != x.sampled {
-                return Err(wrong("inject/sampled", format!("sampled={}", x.sampled), format!("flags {:02x}", parsed.flags)));
+            if form != B3Format::None {
+                let cx = match carrier.b3_reference() {
+                    b3::Extracted::Continue(cx) => cx,
+                    other => return Err(wrong("inject/b3/invalid", "valid B3 headers".into(), format!("{:?}: {other:?}", carrier.b3))),
+                };
+                if cx.trace_id != real.trace_id {
+                    return Err(wrong("inject/b3/trace-id", format!("trace id {}", real.trace_id), format!("trace id {}", cx.trace_id)));
+                }
+                if cx.span_id != sender {
+                    return Err(wrong("inject/b3/span-id", format!("span id {sender}"), format!("span id {}", cx.span_id)));
+                }
+                if cx.sampling.sampled() != Some(x.sampled) {
+                    return Err(wrong("inject/b3/sampled", format!("sampled={}", x.sampled), format!("sampling {:?}", cx.sampling)));
+                }
             }
             let is_root = x.via == 0;
-            if !is_root && x.ts != has_vendor(&ts) {
+            if w3c && !is_root && x.ts != has_vendor(&ts) {
                 return Err(wrong("inject/tracestate", format!("tracestate with {VENDOR}: {}", x.ts), format!("tracestate {ts:?}")));
             }
             let mut sent = carrier.clone();
-            if is_root && x.ts {
+            if w3c && is_root && x.ts {
                 // The entry service's vendor adds its member, leftmost.
                 let merged = if ts.is_empty() { VENDOR.to_string() } else { format!("{VENDOR},{ts}") };
                 sent.tracestate = vec![merged];
             }
-            (sent, format!("{service} injected {tp}"))
+            let mut note = format!("{service} injected");
+            if w3c {
+                note.push_str(&format!(" {tp}"));
+            }
+            for (name, value) in &carrier.b3 {
+                note.push_str(&format!(" {name}: {value}"));
+            }
+            // What the model's hop says the sender does with B3 (faults
+            // B3TraceId64 and B3Debug): the application's, written here.
+            if msg.hdr.w64 {
+                sent.b3 = send_64_bit(&sent.b3);
+                note.push_str("; the sender sends the B3 trace id as 64 bits (B3TraceId64)");
+            }
+            if msg.hdr.dbg {
+                sent.b3 = send_debug(&sent.b3);
+                note.push_str("; the sender sends the B3 debug flag in place of sampled (B3Debug)");
+            }
+            (sent, note)
         };
         let hop = self.model.hop(msg.hop);
         let sent = match outcome {
             Tp::Valid => base,
             Tp::Missing => Carrier::new(&[], &[]),
+            Tp::Corrupt(class) if class.is_b3() => Carrier { b3: damage_b3(&base.b3, class), ..base },
             Tp::Corrupt(class) => {
                 let ts: Vec<&str> = base.tracestate.iter().map(String::as_str).collect();
                 let parts = base.traceparent.first().and_then(|tp| Parts::of(tp));
                 match parts {
                     Some(p) => {
                         let family = headers::family(class.name(), &p, &ts);
-                        family[self.variant % family.len()].carrier.clone()
+                        Carrier { b3: base.b3.clone(), ..family[self.variant % family.len()].carrier.clone() }
                     }
                     None => base,
                 }
             }
         };
         let kind = if hop.kind == HopKind::Queue { "publishes" } else { "sends" };
-        let note = format!("{note}; {kind} traceparent {:?} tracestate {:?}", sent.traceparent, sent.tracestate);
+        let mut note = format!("{note}; {kind} traceparent {:?} tracestate {:?}", sent.traceparent, sent.tracestate);
+        for (name, value) in &sent.b3 {
+            note.push_str(&format!(" {name} {value:?}"));
+        }
         self.carriers.insert(m, sent);
         Ok(note)
     }
@@ -422,7 +601,13 @@ impl Replay<'_> {
             m.carrier = Some(carrier.clone());
             Failure::Mismatch(m)
         };
-        let ext = self.sdk.extract(&sdk::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate))?;
+        let mut request = sdk::Extract::trace_context(&service, &carrier.traceparent, &carrier.tracestate);
+        for (name, value) in &carrier.b3 {
+            request.carrier.insert(name.clone(), vec![value.clone()]);
+        }
+        let ext = self.sdk.extract(&request)?;
+        let sent = after.msg(msg);
+        let hdr = sent.hdr;
         if let Some(status) = &ext.refused {
             let code = status.split(' ').nth(1).unwrap_or("no-status");
             return Err(with_carrier(mismatch(format!("http/refused/{code}"), "the callee's service gets the request", format!("the HTTP server answered {status:?}"))));
@@ -431,20 +616,38 @@ impl Replay<'_> {
         // the span it was made under.
         let remote_parent = self.hops.get(&ext.span_id).cloned().unwrap_or_else(|| ext.span_id.clone());
         let r = self.sdk.start_span(&StartSpan { service: service.clone(), name: format!("span{handle}"), parent: Some(ext.context.clone()) })?;
-        let reference = carrier.reference();
         let model_continues = x.parent != 0;
         let sdk_continues = ext.valid;
         if model_continues != sdk_continues {
-            let class = match (&reference.trace, sdk_continues) {
-                (TraceDecision::Restart(cause), true) => differential::accepts_invalid_class(cause).to_string(),
-                (TraceDecision::Continue(parent), false) => differential::rejects_valid_class(parent).to_string(),
-                _ => format!("model/{}", if model_continues { "continues-where-w3c-restarts" } else { "restarts-where-w3c-continues" }),
-            };
+            let class = self.continuation_class(x.svc, &carrier, sdk_continues);
             let said = |c: bool| if c { "continues the trace" } else { "starts a new trace" };
             return Err(with_carrier(mismatch(class, format!("the callee {}", said(model_continues)), format!("the SDK {} (trace {})", said(sdk_continues), r.trace_id))));
         }
+        // A B3 trace id sent as 64 bits names the trace by its low 64 bits;
+        // the callee widens it to 128 on the left (as B3 says), or on the
+        // right where the model says so (`PadRight`: another trace id).
+        let widened = model_continues && hdr.w64 && self.model.via_b3(x.svc, &hdr);
+        if widened {
+            let from = self.real(sent.from).trace_id.clone();
+            let low = &from[from.len().saturating_sub(16)..];
+            let (left, right) = (format!("{}{low}", "0".repeat(16)), format!("{low}{}", "0".repeat(16)));
+            let pads_right = x.tid == hdr.tid + PAD_OFFSET;
+            let (want, other, how, other_how) =
+                if pads_right { (&right, &left, "right", "left") } else { (&left, &right, "left", "right") };
+            if &r.trace_id != want {
+                let class = if &r.trace_id == other { format!("b3/trace-id-64/padded-{other_how}") } else { "b3/trace-id-64/widened".to_string() };
+                return Err(with_carrier(mismatch(
+                    class,
+                    format!("trace {want} (the 64-bit trace id {low} widened on the {how})"),
+                    format!("trace {}", r.trace_id),
+                )));
+            }
+            if pads_right {
+                self.tids.bind("trace id", x.tid, &r.trace_id).map_err(|e| with_carrier(mismatch("ids/trace-id", "the right-padded trace id", e)))?;
+            }
+        }
         if model_continues {
-            let want_tid = self.tids.real(x.tid).map(str::to_owned);
+            let want_tid = if widened { Some(r.trace_id.clone()) } else { self.tids.real(x.tid).map(str::to_owned) };
             let want_pid = self.sids.real(x.parent).map(str::to_owned);
             if want_tid.as_deref() != Some(r.trace_id.as_str()) {
                 let expected = match want_tid {

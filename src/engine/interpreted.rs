@@ -64,8 +64,12 @@ impl Prepared for TlaRun {
         &self.files
     }
 
-    fn run(&self, options: Options, out: Option<&Path>) -> Result<RunReport> {
+    fn run(&self, mut options: Options, out: Option<&Path>) -> Result<RunReport> {
         let threads = options.threads.max(1);
+        // A stored state that stands for several (VIEW, SYMMETRY) is the one
+        // the parallel search merged first; the liveness graph must expand
+        // the one a sequential search reaches first, as TLC's does.
+        options.record_graph &= !self.model.merges_states();
         self.model.stop_with(options.stop.clone());
         let outcome = Checker::new(&*self.model, &self.checks, options).run();
         if let Some(e) = self.model.take_error() {

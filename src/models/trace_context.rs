@@ -565,7 +565,7 @@ impl TraceContext {
     }
 
     /// `ViaW3C(s, hdr)`: service `svc` takes the context from the traceparent.
-    fn via_w3c(&self, svc: Svc, hdr: &Header) -> bool {
+    pub fn via_w3c(&self, svc: Svc, hdr: &Header) -> bool {
         self.speaks_w3c(svc)
             && match hdr.tp {
                 Tp::Valid => true,
@@ -576,7 +576,7 @@ impl TraceContext {
 
     /// `ViaB3(s, hdr)`: service `svc` takes the context from the B3 headers
     /// (its composite extracts B3 first, then W3C, which wins when valid).
-    fn via_b3(&self, svc: Svc, hdr: &Header) -> bool {
+    pub fn via_b3(&self, svc: Svc, hdr: &Header) -> bool {
         self.speaks_b3(svc) && hdr.b3 == Tp::Valid && !self.via_w3c(svc, hdr)
     }
 

@@ -115,6 +115,12 @@ impl TlaModel {
         }
     }
 
+    /// Whether states with different values may be stored as one (a VIEW or
+    /// a SYMMETRY gives them one key).
+    pub fn merges_states(&self) -> bool {
+        self.view.is_some() || !self.perms.is_empty()
+    }
+
     /// The flag a run polls; an evaluation error sets it.
     pub fn stop_with(&self, flag: Arc<AtomicBool>) {
         *self.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(flag);
@@ -562,9 +568,9 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
             let (vars, action, strong) = (ExprRef(&**vars), ExprRef(&**action), *strong);
             let kind = if strong { "SF" } else { "WF" };
             let shown = if locals.is_empty() {
-                format!("{name}: its {kind} condition")
+                format!("its {kind} condition")
             } else {
-                format!("{name}: its {kind} condition for {}", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+                format!("its {kind} condition for {}", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
             };
             let (l1, l2) = (locals.clone(), locals.clone());
             let enabled = move |m: &TlaModel, s: &TlaState| m.enabled_changing(action, vars, s, &l1);
@@ -578,7 +584,7 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
         _ if !is_temporal(e) && !is_action(e) => {
             let p = ExprRef(e);
             let locals = locals.clone();
-            let headline = format!("{name}: an initial state does not satisfy {}", describe(prog, e));
+            let headline = format!("an initial state does not satisfy {}", describe(prog, e));
             out.push(Part::Temporal(Temporal::Initially(Arc::new(move |m: &TlaModel, s: &TlaState| -> Verdict {
                 if m.holds_with(p.get(), s, &locals) {
                     Ok(())
@@ -638,7 +644,14 @@ impl FairSpec {
     fn into_fair(self, next: &Expr) -> Fair<TlaModel> {
         let FairSpec { strong, vars, action, locals, name } = self;
         let is_next = locals.is_empty() && same_action(action.get(), next);
-        let cache: Mutex<Option<(Arc<[Value]>, Vec<Arc<[Value]>>)>> = Mutex::new(None);
+        // A's successors of the last state asked about, per thread: the
+        // graph's fairness bits are computed by several threads at once.
+        thread_local! {
+            static SUCCESSORS: std::cell::RefCell<hashbrown::HashMap<usize, (Arc<[Value]>, Vec<Arc<[Value]>>)>> =
+                std::cell::RefCell::new(hashbrown::HashMap::new());
+        }
+        static IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = IDS.fetch_add(1, Ordering::Relaxed);
         let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| -> bool {
             let (Some(before), Some(after)) = (m.value_with(vars, s, &locals), m.value_with(vars, t, &locals)) else { return false };
             if before == after {
@@ -647,19 +660,22 @@ impl FairSpec {
             if is_next {
                 return true;
             }
-            let mut slot = cache.lock().unwrap_or_else(|p| p.into_inner());
-            if slot.as_ref().is_none_or(|(from, _)| *from != s.0) {
-                let mut ctx = Ctx::new(&m.prog, &s.0);
-                let succ = match ctx.successors_with(action.get(), &locals) {
-                    Ok(()) => ctx.out.drain(..).map(|g| Arc::from(g.state)).collect(),
-                    Err(e) => {
-                        m.failed(e);
-                        Vec::new()
-                    }
-                };
-                *slot = Some((s.0.clone(), succ));
-            }
-            slot.as_ref().is_some_and(|(_, succ)| succ.iter().any(|x| *x == t.0))
+            SUCCESSORS.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let fresh = cache.get(&id).is_none_or(|(from, _)| *from != s.0);
+                if fresh {
+                    let mut ctx = Ctx::new(&m.prog, &s.0);
+                    let succ = match ctx.successors_with(action.get(), &locals) {
+                        Ok(()) => ctx.out.drain(..).map(|g| Arc::from(g.state)).collect(),
+                        Err(e) => {
+                            m.failed(e);
+                            Vec::new()
+                        }
+                    };
+                    cache.insert(id, (s.0.clone(), succ));
+                }
+                cache.get(&id).is_some_and(|(_, succ)| succ.iter().any(|x| *x == t.0))
+            })
         };
         Fair { strong, name, step: Arc::new(step) }
     }

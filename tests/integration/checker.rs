@@ -217,3 +217,69 @@ fn a_false_rank_claim_is_caught_and_the_cycle_still_found() {
     let cx = violated(&o, 0);
     assert_eq!(cx.loop_index, Some(0), "the depth-first search closes the cycle back to 0");
 }
+
+/// Whether `path` is a lasso of the model: each state a successor of the one
+/// before, and the last one stepping back to `path[loop_index]` (or, with
+/// the loop index on the last state, stuttering there).
+fn is_lasso<M: tracewright::model::Explorable>(model: &M, cx: &tracewright::checker::Counterexample<M>) -> bool {
+    let steps_to = |from: &M::State, to: &M::State| {
+        let mut actions = Vec::new();
+        model.actions(from, &mut actions);
+        actions.into_iter().any(|a| model.next_state(from, a).as_ref() == Some(to))
+    };
+    let Some(back) = cx.loop_index else { return false };
+    let last = cx.path.len() - 1;
+    model.init_states().contains(&cx.path[0].1)
+        && cx.path.windows(2).all(|w| steps_to(&w[0].1, &w[1].1))
+        && back <= last
+        && (back == last || steps_to(&cx.path[last].1, &cx.path[back].1))
+}
+
+/// The liveness graph is recorded by every worker of the safety search;
+/// with one thread or two, and against the graph built afterwards on one
+/// thread, every temporal property comes out the same, with the same lasso,
+/// and each lasso is one of the spec.
+#[test]
+fn temporal_verdicts_and_lassos_are_the_same_for_any_thread_count_and_a_valid_lasso() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tla");
+    let mut lassos = 0;
+    for (module, config) in
+        [("SemMutex", "SemMutex"), ("SemMutex", "SemMutex_weak"), ("SemMutex", "SemMutex_stable"), ("Queue", "Queue_lost"), ("Queue", "Queue"), ("Incr", "Incr")]
+    {
+        let cfg = tracewright::spec::cfg::Cfg::read(&dir.join(format!("{config}.cfg"))).expect("cfg");
+        let (model, checks) = tracewright::tla::model::prepare(&dir.join(format!("{module}.tla")), &cfg, &[]).expect("loads");
+        assert!(checks.iter().any(|c| matches!(c.kind, CheckKind::Temporal(..))), "{config} has a temporal property");
+        let runs: Vec<Outcome<tracewright::tla::model::TlaModel>> = [(1, true), (2, true), (1, false), (2, false)]
+            .into_iter()
+            .map(|(threads, record_graph)| {
+                let o = run(&*model, &checks, Options { record_graph, ..options(threads) });
+                assert!(o.stopped.is_none() && model.take_error().is_none(), "{config}: explored completely");
+                o
+            })
+            .collect();
+        let answer = |o: &Outcome<tracewright::tla::model::TlaModel>| -> Vec<(String, Option<(Vec<tracewright::tla::model::TlaState>, Option<usize>)>)> {
+            o.properties
+                .iter()
+                .map(|p| {
+                    let cx = match &p.status {
+                        Status::Holds => None,
+                        Status::Violated(cx) => Some((cx.path.iter().map(|(_, s)| s.clone()).collect(), cx.loop_index)),
+                        Status::Unknown => panic!("{config}: {} unknown", p.name),
+                    };
+                    (p.name.clone(), cx)
+                })
+                .collect()
+        };
+        let first = answer(&runs[0]);
+        for (k, o) in runs.iter().enumerate().skip(1) {
+            assert_eq!(answer(o), first, "{config}: run {k} differs from one thread with the recorded graph");
+        }
+        for (check, p) in checks.iter().zip(&runs[1].properties) {
+            if let (CheckKind::Temporal(..), Status::Violated(cx)) = (&check.kind, &p.status) {
+                assert!(is_lasso(&*model, cx), "{config}: {} is not a lasso of the spec", p.name);
+                lassos += 1;
+            }
+        }
+    }
+    assert!(lassos >= 3, "the violated configs give lassos ({lassos})");
+}

@@ -14,7 +14,8 @@ fn redact(text: &str, tmp: Option<&Path>) -> String {
     }
     let rules = [
         (r"wall time +[0-9.]+ s \([0-9,]+ distinct states/s\)", "wall time         [time]"),
-        (r#""(wall_time_seconds|distinct_states_per_second|store_bytes|store_bytes_per_state|fingerprint_collision_probability)": [0-9.e-]+"#, r#""$1": "[redacted]""#),
+        (r"memory +[0-9.]+ [KMGT]?i?B peak resident \([0-9,]+ bytes per state; fingerprint store [0-9.]+ bytes per state\)", "memory            [memory]"),
+        (r#""(wall_time_seconds|distinct_states_per_second|store_bytes|store_bytes_per_state|peak_memory_bytes|memory_bytes_per_state|fingerprint_collision_probability)": [0-9.e-]+"#, r#""$1": "[redacted]""#),
         (r#"time="[0-9.]+""#, r#"time="[time]""#),
         (r#"timestamp="[^"]+""#, r#"timestamp="[time]""#),
     ];
@@ -106,6 +107,48 @@ fn a_bound_makes_the_run_incomplete_with_exit_3_and_a_partial_summary() {
     let o = tracewright(&["check", "trace-context", "--max-depth", "5", "--out", out.path().to_str().unwrap()]);
     assert_eq!(code(&o), 3);
     insta::assert_snapshot!(redact(&stdout(&o), Some(out.path())));
+}
+
+#[test]
+fn a_memory_budget_the_run_exceeds_stops_it_with_exit_3_and_the_partial_counts() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    // 1 MiB is less than the process holds: the search stops at its first
+    // check, with the initial states stored and the rest unexplored.
+    let o = tracewright(&["check", "trace-context", "--max-memory", "1M", "--format", "json", "--out", dir]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON document");
+    let run = &doc["runs"][0];
+    assert_eq!(run["stopped_by"], "max_memory");
+    assert_eq!(run["complete"], false);
+    let distinct = run["distinct_states"].as_u64().expect("a count");
+    assert!((1..615).contains(&distinct), "partial: {distinct} of the 615 states");
+    assert!(run["generated_states"].as_u64().expect("a count") >= distinct);
+    assert!(run["peak_memory_bytes"].as_u64().expect("bytes") > 1 << 20);
+    assert!(run["stop_reason"].as_str().expect("a reason").starts_with("memory budget of 1.0 MiB reached"));
+    let properties = run["properties"].as_array().expect("properties");
+    assert!(!properties.is_empty() && properties.iter().all(|p| p["result"] == "unknown"), "{properties:?}");
+    // The same budget from the environment, in the human summary.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tracewright"))
+        .args(["check", "trace-context", "--out", dir])
+        .current_dir(repo())
+        .env("TRACEWRIGHT_PROGRESS", "never")
+        .env("TRACEWRIGHT_CHECK_MAX_MEMORY", "1M")
+        .output()
+        .expect("runs");
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("  stopped early     memory budget of 1.0 MiB reached ("), "{text}");
+    assert!(text.contains("verdict: incomplete — memory budget"), "{text}");
+    // A budget the run stays under changes nothing.
+    let o = tracewright(&["check", "trace-context", "--max-memory", "64G", "--out", dir]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("distinct states   615"));
+    // A size that does not parse is bad input.
+    let o = tracewright(&["check", "trace-context", "--max-memory", "lots", "--out", dir]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--max-memory"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "no trace written");
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn the_committed_corpus_is_what_the_generator_writes() {
             std::fs::remove_file(old.unwrap().path()).unwrap();
         }
         for case in &generated {
-            std::fs::write(dir.join(&case.name), corpus::case_file_text(&case.carrier)).unwrap();
+            std::fs::write(dir.join(&case.name), corpus::case_file_text(case)).unwrap();
         }
     }
     let committed = corpus::load(&dir).expect("the committed corpus loads");
@@ -44,9 +44,9 @@ fn the_committed_corpus_is_what_the_generator_writes() {
         generated.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()
     );
     for (c, g) in committed.iter().zip(&generated) {
-        assert_eq!(c.carrier, g.carrier, "{}", c.name);
+        assert_eq!((&c.carrier, c.reader), (&g.carrier, g.reader), "{}", c.name);
         let text = std::fs::read_to_string(dir.join(&c.name)).unwrap();
-        assert_eq!(text, corpus::case_file_text(&g.carrier), "{} is written as the generator writes it", c.name);
+        assert_eq!(text, corpus::case_file_text(g), "{} is written as the generator writes it", c.name);
     }
     assert!(generated.len() >= 30, "a few dozen cases, found {}", generated.len());
 }
@@ -112,7 +112,8 @@ fn every_driver_sdk_expectation_is_reproduced_by_its_example() {
         let Some(mut sdk) = open_sdk(kind) else { continue };
         corpus::configure(sdk.as_mut()).unwrap();
         // The HTTP stack's entries are shown over HTTP: tests/integration/http.rs.
-        for entry in exp.entries().iter().filter(|e| e.sut == kind.name() && e.layer() == "propagator") {
+        // The B3 entries are shown by b3_expectations_are_reproduced_by_their_examples.
+        for entry in exp.entries().iter().filter(|e| e.sut == kind.name() && e.layer() == "propagator" && !e.class.starts_with("b3/")) {
             let lines = HeaderLines::parse(&entry.example).expect("examples are header lines");
             let carrier = Carrier::new(&lines.traceparent, &lines.tracestate);
             let seen = corpus::observe(sdk.as_mut(), &carrier).unwrap();
@@ -131,6 +132,43 @@ fn every_driver_sdk_expectation_is_reproduced_by_its_example() {
     }
 }
 
+/// Each B3 expectation is shown by its own example (B3 header lines), read
+/// by the propagator its class names (`b3/<propagator>/…`), run the corpus
+/// way on its SDK.
+#[test]
+fn b3_expectations_are_reproduced_by_their_examples() {
+    let exp = expectations();
+    let mut shown = 0;
+    for kind in SdkKind::ALL {
+        let entries: Vec<_> = exp.entries().iter().filter(|e| e.sut == kind.name() && e.class.starts_with("b3/")).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        let Some(mut sdk) = open_sdk(kind) else { continue };
+        corpus::configure(sdk.as_mut()).unwrap();
+        for entry in entries {
+            let propagator = entry.class.split('/').nth(1).unwrap();
+            let reader = corpus::b3::Reader::parse(propagator).expect("a B3 class names its propagator");
+            let mut carrier = Carrier::new(&[], &[]);
+            for line in entry.example.lines() {
+                let (name, value) = line.split_once(": ").unwrap();
+                carrier.b3.insert(name.to_ascii_lowercase(), value.to_string());
+            }
+            let seen = corpus::observe_in(sdk.as_mut(), reader.service(), &carrier).unwrap();
+            let found = corpus::b3::classify(&carrier, reader, &seen);
+            assert!(
+                found.iter().any(|f| f.class == entry.class && f.rule == entry.rule),
+                "{kind}: the example of {} ({}) shows {found:?}",
+                entry.class,
+                entry.rule
+            );
+            shown += 1;
+        }
+        let _ = sdk.shutdown();
+    }
+    assert!(shown >= 5, "the B3 expectations are shown ({shown})");
+}
+
 fn write_case(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
@@ -140,7 +178,7 @@ fn write_case(dir: &Path, name: &str, text: &str) {
 #[test]
 fn a_bad_corpus_exits_2_with_a_message_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = corpus::case_file_text(&Carrier::new(&["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], &[]));
+    let ok = corpus::case_file_text(&corpus::Case::w3c("ok".into(), Carrier::new(&["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], &[])));
     let broken: [(&str, &str); 5] = [
         ("not-json.json", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n"),
         ("truncated.json", "{\"traceparent\": [\"00-4bf9"),

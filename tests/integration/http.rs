@@ -53,7 +53,7 @@ fn each_stack_extracts_and_injects_over_real_http() {
         assert!(ext.valid, "{name}: {ext:?}");
         assert_eq!((ext.trace_id.as_str(), ext.span_id.as_str()), (TRACE_ID, "00f067aa0ba902b7"), "{name}");
         assert_eq!(ext.tracestate, "rojo=00f067aa0ba902b7", "{name}");
-        let child = sdk.start_span(&StartSpan { service: "svc".into(), name: "child".into(), parent: Some(ext.context) }).unwrap();
+        let child = sdk.start_span(&StartSpan { service: "svc".into(), name: "child".into(), parent: Some(ext.context.clone()) }).unwrap();
         assert_eq!(child.trace_id, TRACE_ID, "{name}");
         let injected = sdk.inject(&Inject { service: "svc".into(), span: child.span.clone() }).unwrap();
         let client = injected.client_span.clone().unwrap_or_else(|| panic!("{name}: no client span"));

@@ -101,6 +101,7 @@ pub fn redact(text: &str) -> String {
         (r"\d+\.\d+ s\b", "<secs> s"),
         (r"\([\d,]+ distinct states/s\)", "(<rate> distinct states/s)"),
         (r"(threads\s+)\d+", "${1}<n>"),
+        (r"memory +[0-9.]+ [KMGT]?i?B peak resident \([0-9,]+ bytes per state; fingerprint store [0-9.]+ bytes per state\)", "memory <memory>"),
         (r"\.[0-9a-f]{8}\.itf\.json", ".<hash>.itf.json"),
     ];
     let mut out = text.to_string();

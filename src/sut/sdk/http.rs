@@ -106,6 +106,20 @@ pub fn request_bytes(host: &str, target: &str, fields: &[(String, String)], body
     out
 }
 
+/// The header fields a propagator writes, by lower-case name: W3C's and
+/// B3's single and multi forms. `inject` over HTTP answers these from the
+/// request the instrumented client wrote.
+pub const PROPAGATED: [&str; 8] = [
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-flags",
+];
+
 /// The field lines of a carrier, in the order a request carries them:
 /// every `traceparent` line, then every `tracestate` line (then any other
 /// header, by name), each value on a line of its own.
@@ -426,7 +440,7 @@ impl Sdk for HttpSdk {
         })?;
         let parsed = Head::parse(&head).ok_or_else(|| wire_error("the instrumented client wrote a head that is not HTTP"))?;
         let mut carrier = BTreeMap::new();
-        for name in ["traceparent", "tracestate"] {
+        for name in PROPAGATED {
             let values = parsed.values(name);
             if !values.is_empty() {
                 carrier.insert(name.to_string(), values.join(","));
@@ -452,17 +466,7 @@ impl Sdk for HttpSdk {
                 String::from_utf8_lossy(&response.body)
             ))
         })?;
-        Ok(Extracted {
-            context: served.context,
-            valid: served.valid,
-            remote: served.remote,
-            trace_id: served.trace_id,
-            span_id: served.span_id,
-            sampled: served.sampled,
-            tracestate: served.tracestate,
-            joined: false,
-            refused: None,
-        })
+        Ok(Extracted { found: served.found, joined: false, refused: None })
     }
 
     fn end_span(&mut self, span: &str) -> Result<()> {

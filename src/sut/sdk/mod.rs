@@ -215,15 +215,27 @@ pub struct ServiceConfig {
     /// Required by the two ratio samplers, ignored by the others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ratio: Option<f64>,
+    /// The service's propagators, as `OTEL_PROPAGATORS` names them
+    /// (`tracecontext`, `b3` for B3 single-header, `b3multi` for B3
+    /// multi-header); several make the SDK's composite propagator, in this
+    /// order. Empty: the W3C `tracecontext` propagator alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub propagators: Vec<String>,
 }
 
 impl ServiceConfig {
     pub fn new(name: &str, sampler: SamplerKind) -> ServiceConfig {
-        ServiceConfig { name: name.to_string(), sampler, ratio: None }
+        ServiceConfig { name: name.to_string(), sampler, ratio: None, propagators: Vec::new() }
     }
 
     pub fn ratio(name: &str, sampler: SamplerKind, ratio: f64) -> ServiceConfig {
-        ServiceConfig { name: name.to_string(), sampler, ratio: Some(ratio) }
+        ServiceConfig { name: name.to_string(), sampler, ratio: Some(ratio), propagators: Vec::new() }
+    }
+
+    /// The same service with these propagators (see [`ServiceConfig::propagators`]).
+    pub fn with_propagators(mut self, propagators: &[&str]) -> ServiceConfig {
+        self.propagators = propagators.iter().map(|p| p.to_string()).collect();
+        self
     }
 }
 
@@ -298,10 +310,13 @@ impl Extract {
     }
 }
 
-/// What `extract` found. When nothing valid was found, `valid` is false and
-/// the ids are all zeros; the context still starts a (new) trace.
+/// A context a propagator extracted, as the protocol spells it: its handle
+/// (for `start_span`'s `parent`) and its span context. When nothing valid
+/// was found, `valid` is false and the ids are all zeros; the context still
+/// starts a (new) trace. `extract` and an instrumented server's answer
+/// ([`Served`]) both carry one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extracted {
+pub struct ContextFields {
     pub context: String,
     pub valid: bool,
     pub remote: bool,
@@ -309,6 +324,34 @@ pub struct Extracted {
     pub span_id: String,
     pub sampled: bool,
     pub tracestate: String,
+}
+
+impl ContextFields {
+    /// The fields of a span context a propagator returned, under `handle`.
+    /// An invalid one is written as the protocol says: zero ids, unsampled,
+    /// no tracestate.
+    pub fn of(handle: String, sc: &opentelemetry::trace::SpanContext) -> ContextFields {
+        let valid = sc.is_valid();
+        let empty = opentelemetry::trace::SpanContext::empty_context();
+        let ids = if valid { sc } else { &empty };
+        ContextFields {
+            context: handle,
+            valid,
+            remote: valid && sc.is_remote(),
+            trace_id: ids.trace_id().to_string(),
+            span_id: ids.span_id().to_string(),
+            sampled: valid && sc.is_sampled(),
+            tracestate: if valid { sc.trace_state().header() } else { String::new() },
+        }
+    }
+}
+
+/// What `extract` found: the context, and how the carrier reached the
+/// propagator. Its context fields read as its own (`extracted.trace_id`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extracted {
+    #[serde(flatten)]
+    pub found: ContextFields,
     /// Whether the driver joined repeated header values with `,` (the SDK's
     /// getter takes one string) rather than passing them as a list.
     pub joined: bool,
@@ -317,6 +360,14 @@ pub struct Extracted {
     /// service then never saw the request, and the context is an empty one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+}
+
+impl std::ops::Deref for Extracted {
+    type Target = ContextFields;
+
+    fn deref(&self) -> &ContextFields {
+        &self.found
+    }
 }
 
 /// One span an SDK exported.
@@ -394,13 +445,8 @@ pub struct ServerSpan {
 /// like `extract` answers, the server span, and the calls it made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Served {
-    pub context: String,
-    pub valid: bool,
-    pub remote: bool,
-    pub trace_id: String,
-    pub span_id: String,
-    pub sampled: bool,
-    pub tracestate: String,
+    #[serde(flatten)]
+    pub found: ContextFields,
     pub server_span: ServerSpan,
     #[serde(default)]
     pub calls: Vec<Value>,

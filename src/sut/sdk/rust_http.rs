@@ -1,5 +1,6 @@
 //! The Rust SDK's HTTP stack, in-process: a hyper server (through axum) and
-//! a reqwest client, with the SDK's `TraceContextPropagator` reached through
+//! a reqwest client, with the service's propagator (W3C, B3 or both: see
+//! [`super::rust_sdk`]) reached through
 //! `opentelemetry-http`'s `HeaderExtractor` and `HeaderInjector`, as a Rust
 //! service instruments itself (the Rust SDK has no instrumentation that does
 //! it for the application).
@@ -23,11 +24,11 @@ use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt, Tracer as _};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracer;
 use serde_json::{Value, json};
 
-use super::{ClientSpan, HttpServing};
+use super::rust_sdk::SharedPropagator;
+use super::{ClientSpan, ContextFields, HttpServing, Served, ServerSpan};
 use crate::error::{Error, Result};
 
 /// The stack, as `hello` and `http_serve` name it.
@@ -71,7 +72,7 @@ pub struct Http {
 #[derive(Clone)]
 struct Handler {
     tracer: SdkTracer,
-    propagator: Arc<TraceContextPropagator>,
+    propagator: SharedPropagator,
     client: reqwest::Client,
     inbox: Inbox,
 }
@@ -85,7 +86,7 @@ fn hex_fields(sc: &opentelemetry::trace::SpanContext) -> (String, String, bool, 
 async fn call(
     client: &reqwest::Client,
     tracer: &SdkTracer,
-    propagator: &TraceContextPropagator,
+    propagator: &(dyn TextMapPropagator + Send + Sync),
     parent: &Context,
     url: &str,
     body: Option<&Value>,
@@ -120,7 +121,7 @@ async fn handle(handler: Handler, headers: HeaderMap, body: Bytes) -> (StatusCod
     for c in &calls {
         let url = c.get("url").and_then(Value::as_str).unwrap_or_default();
         let arguments = c.get("arguments").cloned().unwrap_or(Value::Null);
-        let result = call(&handler.client, &handler.tracer, &handler.propagator, &cx, url, Some(&arguments)).await;
+        let result = call(&handler.client, &handler.tracer, handler.propagator.as_ref(), &cx, url, Some(&arguments)).await;
         results.push(match result {
             Ok((status, _)) => json!({"url": url, "status": status}),
             Err(e) => json!({"url": url, "error": e}),
@@ -128,19 +129,13 @@ async fn handle(handler: Handler, headers: HeaderMap, body: Bytes) -> (StatusCod
     }
     cx.span().end();
     let handle = handler.inbox.register(extracted);
-    let (trace_id, span_id, sampled, tracestate) = hex_fields(&parent);
     let (s_trace, s_span, s_sampled, s_state) = hex_fields(&server);
-    let answer = json!({
-        "context": handle,
-        "valid": parent.is_valid(),
-        "remote": parent.is_remote(),
-        "trace_id": trace_id,
-        "span_id": span_id,
-        "sampled": parent.is_valid() && sampled,
-        "tracestate": if parent.is_valid() { tracestate } else { String::new() },
-        "server_span": {"trace_id": s_trace, "span_id": s_span, "sampled": s_sampled, "tracestate": s_state},
-        "calls": results,
-    });
+    let answer = Served {
+        found: ContextFields::of(handle, &parent),
+        server_span: ServerSpan { trace_id: s_trace, span_id: s_span, sampled: s_sampled, tracestate: s_state },
+        calls: results,
+    };
+    let answer = serde_json::to_string(&answer).unwrap_or_else(|e| json!({"error": e.to_string()}).to_string());
     (StatusCode::OK, [("content-type", "application/json")], answer.to_string())
 }
 
@@ -160,7 +155,7 @@ impl Http {
     }
 
     /// Starts a server for a service whose spans `tracer` makes.
-    pub fn serve(&mut self, tracer: SdkTracer, stack: Option<&str>, listen: Option<&str>) -> Result<HttpServing> {
+    pub fn serve(&mut self, tracer: SdkTracer, propagator: SharedPropagator, stack: Option<&str>, listen: Option<&str>) -> Result<HttpServing> {
         if let Some(s) = stack
             && s != STACK
         {
@@ -177,7 +172,7 @@ impl Http {
         let local = listener.local_addr().map_err(|e| failed("http_serve", e))?;
         let handler = Handler {
             tracer,
-            propagator: Arc::new(TraceContextPropagator::new()),
+            propagator,
             client: self.client.clone(),
             inbox: self.inbox.clone(),
         };
@@ -195,10 +190,9 @@ impl Http {
     }
 
     /// A GET of `url` under `parent` (the span's context).
-    pub fn call(&self, tracer: &SdkTracer, parent: &Context, url: &str) -> Result<(u16, ClientSpan)> {
-        let propagator = TraceContextPropagator::new();
+    pub fn call(&self, tracer: &SdkTracer, propagator: &(dyn TextMapPropagator + Send + Sync), parent: &Context, url: &str) -> Result<(u16, ClientSpan)> {
         self.runtime
-            .block_on(call(&self.client, tracer, &propagator, parent, url, None))
+            .block_on(call(&self.client, tracer, propagator, parent, url, None))
             .map_err(|e| failed("http_call", e))
     }
 

@@ -4,7 +4,12 @@
 //! As in every driver, each configured service has its own
 //! `SdkTracerProvider` with the requested sampler, one `InMemorySpanExporter`
 //! (shared by the services of one `configure`) behind a `SimpleSpanProcessor`,
-//! and the SDK's own `TraceContextPropagator`. The tracer of a service is named
+//! and the propagators it names: the SDK's own `TraceContextPropagator`
+//! (`tracecontext`, the default), the B3 `Propagator` of
+//! `opentelemetry-propagator-b3` (the standalone crate of `opentelemetry-zipkin`'s
+//! propagator, same code) injecting the single header (`b3`) or the multiple
+//! headers (`b3multi`); several make the API's `TextMapCompositePropagator`,
+//! in the order given. The tracer of a service is named
 //! after it, which is how an exported span says which service made it.
 //!
 //! [`RustSdk::exporting`] adds, per service, the real OTLP exporter of
@@ -22,11 +27,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opentelemetry::Context;
-use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::trace::{
     Span as _, SpanContext, SpanId, Status, TraceContextExt, Tracer as _, TracerProvider as _,
 };
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_propagator_b3::{B3Encoding, Propagator as B3Propagator};
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{
@@ -36,7 +42,7 @@ use opentelemetry_sdk::trace::{
 use serde_json::Value;
 
 use super::{
-    Extract, Extracted, FinishedSpan, Hello, HttpCall, HttpCalled, HttpServe, HttpServing, Inject,
+    ContextFields, Extract, Extracted, FinishedSpan, Hello, HttpCall, HttpCalled, HttpServe, HttpServing, Inject,
     Injected, PROTOCOL, SamplerKind, Sdk, ServiceConfig, StartSpan, StartedSpan,
 };
 use crate::error::{Error, Result};
@@ -44,10 +50,30 @@ use crate::error::{Error, Result};
 /// The `opentelemetry_sdk` version in Cargo.lock; a unit test keeps them equal.
 pub const SDK_VERSION: &str = "0.33.1";
 
+/// A service's propagator, shared with its HTTP server and client.
+pub type SharedPropagator = Arc<dyn TextMapPropagator + Send + Sync>;
+
 struct Service {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
-    propagator: TraceContextPropagator,
+    propagator: SharedPropagator,
+}
+
+/// The propagator a service names (see [`ServiceConfig::propagators`]).
+fn propagator(config: &ServiceConfig) -> Result<SharedPropagator> {
+    let one = |name: &str| -> Result<Box<dyn TextMapPropagator + Send + Sync>> {
+        match name {
+            "tracecontext" => Ok(Box::new(TraceContextPropagator::new())),
+            "b3" => Ok(Box::new(B3Propagator::with_encoding(B3Encoding::SingleHeader))),
+            "b3multi" => Ok(Box::new(B3Propagator::with_encoding(B3Encoding::MultipleHeader))),
+            other => Err(refused("configure", format!("unknown propagator: {other:?} (service {:?})", config.name))),
+        }
+    };
+    Ok(match config.propagators.as_slice() {
+        [] => Arc::new(TraceContextPropagator::new()),
+        [name] => Arc::from(one(name)?),
+        names => Arc::new(TextMapCompositePropagator::new(names.iter().map(|n| one(n)).collect::<Result<Vec<_>>>()?)),
+    })
 }
 
 /// Where the services of an exporting SDK send their spans.
@@ -273,7 +299,7 @@ impl Sdk for RustSdk {
             let tracer = provider.tracer(config.name.clone());
             services.insert(
                 config.name.clone(),
-                Service { provider, tracer, propagator: TraceContextPropagator::new() },
+                Service { provider, tracer, propagator: propagator(config)? },
             );
         }
         self.spans.clear();
@@ -339,34 +365,7 @@ impl Sdk for RustSdk {
         let sc = cx.span().span_context().clone();
         let handle = self.new_handle("c");
         self.contexts.insert(handle.clone(), cx);
-        let extracted = if sc.is_valid() {
-            let (trace_id, span_id, sampled, tracestate) = fields(&sc);
-            Extracted {
-                context: handle,
-                valid: true,
-                remote: sc.is_remote(),
-                trace_id,
-                span_id,
-                sampled,
-                tracestate,
-                joined: true,
-                refused: None,
-            }
-        } else {
-            let (trace_id, span_id, _, _) = fields(&SpanContext::empty_context());
-            Extracted {
-                context: handle,
-                valid: false,
-                remote: false,
-                trace_id,
-                span_id,
-                sampled: false,
-                tracestate: String::new(),
-                joined: true,
-                refused: None,
-            }
-        };
-        Ok(extracted)
+        Ok(Extracted { found: ContextFields::of(handle, &sc), joined: true, refused: None })
     }
 
     fn end_span(&mut self, span: &str) -> Result<()> {
@@ -430,16 +429,18 @@ impl Sdk for RustSdk {
     }
 
     fn http_serve(&mut self, request: &HttpServe) -> Result<HttpServing> {
-        let tracer = self.service("http_serve", &request.service)?.tracer.clone();
+        let service = self.service("http_serve", &request.service)?;
+        let (tracer, propagator) = (service.tracer.clone(), service.propagator.clone());
         if self.http.is_none() {
             self.http = Some(super::rust_http::Http::new()?);
         }
         let http = self.http.as_mut().expect("just set");
-        http.serve(tracer, request.stack.as_deref(), request.listen.as_deref())
+        http.serve(tracer, propagator, request.stack.as_deref(), request.listen.as_deref())
     }
 
     fn http_call(&mut self, request: &HttpCall) -> Result<HttpCalled> {
-        let tracer = self.service("http_call", &request.service)?.tracer.clone();
+        let service = self.service("http_call", &request.service)?;
+        let (tracer, propagator) = (service.tracer.clone(), service.propagator.clone());
         let span = self
             .spans
             .get(&request.span)
@@ -449,7 +450,7 @@ impl Sdk for RustSdk {
             self.http = Some(super::rust_http::Http::new()?);
         }
         let http = self.http.as_ref().expect("just set");
-        let (status, client_span) = http.call(&tracer, &parent, &request.url)?;
+        let (status, client_span) = http.call(&tracer, propagator.as_ref(), &parent, &request.url)?;
         Ok(HttpCalled { status, client_span })
     }
 }

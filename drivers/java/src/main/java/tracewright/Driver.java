@@ -91,6 +91,9 @@ public final class Driver {
   private Map<String, Service> services = new HashMap<>();
   private InMemorySpanExporter exporter = InMemorySpanExporter.create();
   private Map<String, Span> spans = new HashMap<>();
+  // The context each span was started in: inject serializes the span in it, as instrumentation
+  // does with the current context (the B3 propagator keeps its debug flag there).
+  private Map<String, Context> spanParents = new HashMap<>();
   private Map<String, Context> contexts = new HashMap<>();
   // Handles are never reused, so a handle kept past `reset` is refused instead of naming a newer
   // span.
@@ -233,6 +236,7 @@ public final class Driver {
     services = newServices;
     exporter = newExporter;
     spans = new HashMap<>();
+    spanParents = new HashMap<>();
     contexts = new HashMap<>();
     return JSON.createObjectNode();
   }
@@ -244,6 +248,7 @@ public final class Driver {
     String name = string(request, "name");
     SpanBuilder builder = service.tracer.spanBuilder(name);
     JsonNode parent = request.get("parent");
+    Context started = Context.root();
     if (parent == null || parent.isNull()) {
       builder.setNoParent();
     } else {
@@ -255,10 +260,12 @@ public final class Driver {
         throw new Refused("unknown context handle: \"" + parent.asText() + "\"");
       }
       builder.setParent(context);
+      started = context;
     }
     Span span = builder.startSpan();
     String handle = newHandle("s");
     spans.put(handle, span);
+    spanParents.put(handle, started);
     ObjectNode out = JSON.createObjectNode();
     out.put("span", handle);
     spanContextFields(out, span.getSpanContext());
@@ -268,9 +275,9 @@ public final class Driver {
   private ObjectNode inject(JsonNode request) throws Refused {
     Service service = service(request);
     Span span = span(request);
+    Context started = spanParents.getOrDefault(request.get("span").asText(), Context.root());
     Map<String, String> carrier = new LinkedHashMap<>();
-    service.propagator.inject(
-        Context.root().with(span), carrier, (c, key, value) -> c.put(key, value));
+    service.propagator.inject(started.with(span), carrier, (c, key, value) -> c.put(key, value));
     ObjectNode out = JSON.createObjectNode();
     ObjectNode headers = out.putObject("carrier");
     carrier.forEach(headers::put);
@@ -353,6 +360,7 @@ public final class Driver {
 
   private ObjectNode reset(JsonNode request) {
     spans = new HashMap<>();
+    spanParents = new HashMap<>();
     contexts = new HashMap<>();
     exporter.reset();
     return JSON.createObjectNode();
