@@ -39,12 +39,18 @@ fi
 export TLA_ORACLE_TIMEOUT=${TLA_ORACLE_TIMEOUT:-900}
 export TLA_ORACLE_THREADS=${TLA_ORACLE_THREADS:-}
 exec python3 - "$@" <<'PY'
-import json, os, subprocess, sys, tempfile, time
+import json, os, resource, subprocess, sys, tempfile, time
 
 tw = os.environ["TRACEWRIGHT"]
 timeout = os.environ["TLA_ORACLE_TIMEOUT"]
 threads = os.environ["TLA_ORACLE_THREADS"]
 work = tempfile.mkdtemp(prefix="tla-oracle-")
+
+
+def children_cpu():
+    """User and system CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(cfg, engine):
@@ -53,14 +59,20 @@ def run(cfg, engine):
             "--timeout", timeout, "--out", os.path.join(work, engine)]
     if threads:
         args += ["--threads", threads]
-    start = time.monotonic()
+    start, cpu = time.monotonic(), children_cpu()
     try:
         p = subprocess.run(args, capture_output=True, text=True)
     except OSError as e:
-        return None, f"could not run {tw}: {e}", 0.0
-    took = time.monotonic() - start
+        return None, f"could not run {tw}: {e}", (0.0, 0.0)
+    took = (time.monotonic() - start, children_cpu() - cpu)
     stderr = p.stderr.strip().splitlines()
     why = f"exit {p.returncode}" + (f": {stderr[0]}" if stderr else "")
+    if p.returncode == 3:
+        try:
+            r = json.loads(p.stdout)["runs"][0]
+            why += f": stopped by {r.get('stopped_by')} ({r.get('stop_reason')}) after {r.get('distinct_states')} distinct states"
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass
     if p.returncode not in (0, 1):
         return None, why, took
     try:
@@ -102,18 +114,20 @@ def summary(r):
 
 
 status = 0
-total = {"rust": 0.0, "tla": 0.0}
+total = {"rust": [0.0, 0.0], "tla": [0.0, 0.0]}
 for cfg in sys.argv[1:]:
     sides = {}
     problems = []
     for engine in ("rust", "tla"):
         r, why, took = run(cfg, engine)
-        total[engine] += took
+        total[engine][0] += took[0]
+        total[engine][1] += took[1]
         sides[engine] = (r, took)
         if why:
             problems.append(f"--engine {engine}: {why}")
     rust, tla = sides["rust"][0], sides["tla"][0]
-    line = f"{cfg}: rust {sides['rust'][1]:.1f}s, tla {sides['tla'][1]:.1f}s"
+    (rw, rc), (tw_, tc) = sides["rust"][1], sides["tla"][1]
+    line = f"{cfg}: rust {rw:.1f}s ({rc:.1f} CPU-s), tla {tw_:.1f}s ({tc:.1f} CPU-s)"
     if not problems:
         try:
             ours, theirs = summary(rust), summary(tla)
@@ -132,7 +146,8 @@ for cfg in sys.argv[1:]:
     else:
         print(f"ok   {line}")
     sys.stdout.flush()
-print(f"tla-oracle: {len(sys.argv) - 1} configs, rust {total['rust']:.1f}s, tla {total['tla']:.1f}s: "
+print(f"tla-oracle: {len(sys.argv) - 1} configs, rust {total['rust'][0]:.1f}s ({total['rust'][1]:.1f} CPU-s), "
+      f"tla {total['tla'][0]:.1f}s ({total['tla'][1]:.1f} CPU-s): "
       + ("every config agrees" if status == 0 else "DIFFERENCES (see FAIL lines)"))
 sys.exit(status)
 PY

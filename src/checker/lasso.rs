@@ -114,6 +114,13 @@ pub fn judge<M: Explorable>(model: &M, states: &[M::State], loop_index: Option<u
 /// The property on a behaviour the spec allows.
 fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Option<usize>, property: &Temporal<M>) -> Judged {
     let last = states.len() - 1;
+    let forever = |l: usize| {
+        if l == last {
+            format!("the behaviour stutters at state {last} forever")
+        } else {
+            format!("the behaviour loops from state {last} back to state {l} forever")
+        }
+    };
     let no_loop = || Judged::Satisfied("a liveness property is false only on an infinite behaviour, and the trace has no loop".into());
     match property {
         Temporal::Each(parts) => {
@@ -149,7 +156,7 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                     Some(k) => Judged::Satisfied(format!("it holds at state {k}")),
                     None => Judged::Violated(to(model, &states[l]).expect_err("Q is false here").with(
                         "why",
-                        format!("no state of the lasso has it, and the behaviour loops from state {last} back to state {l} forever"),
+                        format!("no state of the lasso has it, and {}", forever(l)),
                     )),
                 },
                 Some(p) => {
@@ -161,7 +168,7 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                     match unanswered {
                         Some(i) => Judged::Violated(to(model, &states[i]).expect_err("Q is false here").with(
                             "why",
-                            format!("after state {i} (where the left side of ~> holds) no state has the right side; the behaviour loops from state {last} back to state {l} forever"),
+                            format!("after state {i} (where the left side of ~> holds) no state has the right side, and {}", forever(l)),
                         )),
                         None => Judged::Satisfied("every state with the left side of ~> is followed by one with the right side".into()),
                     }
@@ -170,25 +177,25 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
         }
         Temporal::Initially(p) => match p(model, &states[0]) {
             Err(v) => Judged::Violated(v.with("why", "the initial state does not satisfy it")),
-            Ok(()) => Judged::Satisfied("it holds in the initial state".into()),
+            Ok(()) => Judged::Satisfied("the initial state satisfies it".into()),
         },
         Temporal::Fairness { strong, name, enabled, step } => {
+            // A refined spec's WF_v(A) / SF_v(A), as a property of the lasso:
+            // broken by a loop that never takes an <<A>>_v step while A is
+            // enabled on all of it (weak) or somewhere on it (strong).
             let Some(l) = loop_index else { return no_loop() };
-            let mut loop_steps: Vec<(usize, usize)> = (l..last).map(|i| (i, i + 1)).collect();
-            loop_steps.push((last, l));
-            let real = |&(i, j): &(usize, usize)| fingerprint(&states[i]) != fingerprint(&states[j]);
-            if loop_steps.iter().filter(|p| real(p)).any(|&(i, j)| step(model, &states[i], &states[j])) {
-                return Judged::Satisfied(format!("the loop takes a step of {name}"));
-            }
+            let mut pairs: Vec<(usize, usize)> = (l..last).map(|i| (i, i + 1)).collect();
+            pairs.push((last, l));
+            let taken = pairs.iter().any(|&(i, j)| fingerprint(&states[i]) != fingerprint(&states[j]) && step(model, &states[i], &states[j]));
             let en: Vec<bool> = (l..=last).map(|k| enabled(model, &states[k])).collect();
-            let unfair = if *strong { en.iter().any(|&e| e) } else { en.iter().all(|&e| e) };
-            if unfair {
+            let broken = !taken && if *strong { en.iter().any(|&e| e) } else { en.iter().all(|&e| e) };
+            if broken {
                 Judged::Violated(Violation::new(format!("{name} is violated")).with(
                     "why",
-                    format!("the behaviour loops forever (states {l} to {last}) where the action is enabled and never takes it"),
+                    format!("the loop (states {l} to {last}) never takes a step of it while it is enabled {}", if *strong { "infinitely often" } else { "throughout" }),
                 ))
             } else {
-                Judged::Satisfied(format!("the loop (states {l} to {last}) passes a state where the action of {name} is disabled"))
+                Judged::Satisfied(format!("{name} holds on the loop"))
             }
         }
         Temporal::EventuallyAlways(p) => {

@@ -641,6 +641,17 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn module_scoped_overrides_and_instance_names() {
+        let cfg = Cfg::parse(Path::new("x.cfg"), "CONSTANT At <- [Point] MyAt\nN <- Def\nSPECIFICATION Spec\nPROPERTY I!Spec Refines\n").unwrap();
+        assert_eq!(cfg.constants[0].module.as_deref(), Some("Point"));
+        assert_eq!(cfg.constants[0].binding, Binding::Substitution("MyAt".into()));
+        assert_eq!(cfg.constants[1].module, None);
+        assert_eq!(cfg.properties.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["I!Spec", "Refines"]);
+        let e = Cfg::parse(Path::new("x.cfg"), "CONSTANT At <- [Point MyAt\nSPECIFICATION Spec\n").unwrap_err().render();
+        assert!(e.contains("`]` after the module name"), "{e}");
+    }
+
     fn parse(text: &str) -> Result<Cfg> {
         Cfg::parse(Path::new("t.cfg"), text)
     }

@@ -526,25 +526,28 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
                     )));
                 };
                 let own = |d: u32| prog.defs[d as usize].params.len() - prog.defs[d as usize].hidden;
-                let mut replaced = 0;
-                let old = prog.names.get(name).copied();
-                for ns in namespaces.iter_mut() {
-                    let Some(&d) = ns.globals.get(name) else { continue };
-                    let hit = match scoped {
-                        Some(m) => *ns.module == *m,
-                        None => Some(d) == old,
-                    };
-                    if !hit {
-                        continue;
-                    }
+                // The definitions replaced: the root module's Op, or Op of
+                // every reading of module M; every name for them (`Op`,
+                // `I!Op`, in any module) then stands for Other.
+                let old: std::collections::HashSet<u32> = match scoped {
+                    None => prog.names.get(name).copied().into_iter().collect(),
+                    Some(m) => namespaces.iter().filter(|ns| *ns.module == *m).filter_map(|ns| ns.globals.get(name).copied()).collect(),
+                };
+                for &d in &old {
                     if own(d) != own(target) {
                         return Err(Error::Spec(Diagnostic::new(
                             Location::at(&cfg.path, b.line),
                             format!("`{name} <- {other}`: `{name}` takes {} arguments and `{other}` {}", own(d), own(target)),
                         )));
                     }
-                    ns.globals.insert(Arc::from(name), target);
-                    replaced += 1;
+                }
+                let replaced = old.len();
+                for ns in namespaces.iter_mut() {
+                    for d in ns.globals.values_mut() {
+                        if old.contains(d) {
+                            *d = target;
+                        }
+                    }
                 }
                 if replaced == 0 {
                     return Err(Error::Spec(Diagnostic::new(

@@ -547,9 +547,9 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
             let (vars, action, strong) = (ExprRef(&**vars), ExprRef(&**action), *strong);
             let kind = if strong { "SF" } else { "WF" };
             let shown = if locals.is_empty() {
-                format!("{name}: its {kind} condition")
+                format!("its {kind} condition")
             } else {
-                format!("{name}: its {kind} condition for {}", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+                format!("its {kind} condition for {}", locals.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
             };
             let (l1, l2) = (locals.clone(), locals.clone());
             let enabled = move |m: &TlaModel, s: &TlaState| m.enabled_changing(action, vars, s, &l1);
@@ -563,7 +563,7 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
         _ if !is_temporal(e) && !is_action(e) => {
             let p = ExprRef(e);
             let locals = locals.clone();
-            let headline = format!("{name}: an initial state does not satisfy {}", describe(prog, e));
+            let headline = format!("an initial state does not satisfy {}", describe(prog, e));
             out.push(Part::Temporal(Temporal::Initially(Arc::new(move |m: &TlaModel, s: &TlaState| -> Verdict {
                 if m.holds_with(p.get(), s, &locals) {
                     Ok(())

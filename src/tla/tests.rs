@@ -137,12 +137,16 @@ fn recursion_higher_order_operators_and_tlc_operators() {
 /// Evaluates `X` of module `T`, written beside the other `modules`
 /// (name, text without the MODULE line), in a state of no variables.
 fn eval_in(modules: &[(&str, &str)], t: &str) -> Result<Value, String> {
+    eval_in_cfg(modules, t, "INIT Init\nNEXT Next\n")
+}
+
+fn eval_in_cfg(modules: &[(&str, &str)], t: &str, cfg: &str) -> Result<Value, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     for (name, body) in modules.iter().chain(std::iter::once(&("T", t))) {
         let text = format!("---- MODULE {name} ----\n{body}\n====\n");
         std::fs::write(dir.path().join(format!("{name}.tla")), text).map_err(|e| e.to_string())?;
     }
-    let cfg = Cfg::parse(Path::new("T.cfg"), "INIT Init\nNEXT Next\n").map_err(|e| e.render())?;
+    let cfg = Cfg::parse(Path::new("T.cfg"), cfg).map_err(|e| e.render())?;
     let prog = super::load(&dir.path().join("T.tla"), &cfg, &[]).map_err(|e| e.render())?;
     let d = prog.def("X").expect("X");
     let empty: [Value; 0] = [];
@@ -214,4 +218,19 @@ fn user_defined_infix_prefix_and_postfix_operators() {
     // An infix symbol nobody defines is refused with its position.
     let e = shows_in(&[], "X == 1 ++ 2");
     assert!(e.contains("`++`") && e.contains("not supported"), "{e}");
+}
+
+#[test]
+fn a_module_scoped_override_replaces_the_definition_in_every_instance() {
+    // As TLC 2.20 evaluates it: `At <- [Point] MyAt` reaches P, Q and the
+    // instance of Point inside Outer.
+    let outer = ("Outer", "EXTENDS Naturals\nCONSTANT S\nBase == 1000\nIn == INSTANCE Point WITH Step <- S\nTop == In!At(1)");
+    let t = "EXTENDS Naturals\nBase == 100\nMyAt(k) == k\nP == INSTANCE Point WITH Step <- 3\nQ == INSTANCE Point WITH Base <- 0, Step <- Base + 1\nO(k) == INSTANCE Outer WITH S <- k\nX == <<<<P!At(2), P!Far, Q!At(1), Q!Pair(0)>>, O(4)!Top>>";
+    let cfg = "CONSTANT At <- [Point] MyAt\nINIT Init\nNEXT Next\n";
+    assert_eq!(eval_in_cfg(&[POINT, outer], t, cfg).map(|v| v.to_string()), Ok("<<<<2, 6, 1, <<0, 202>>>>, 1>>".to_string()));
+    // Without the override.
+    assert_eq!(shows_in(&[POINT, outer], t), "<<<<106, 118, 101, <<0, 20402>>>>, 1004>>");
+    // A module the spec does not use.
+    let e = eval_in_cfg(&[POINT], t.replace("O(k) == INSTANCE Outer WITH S <- k\n", "").replace(", O(4)!Top", "").as_str(), "CONSTANT At <- [Nowhere] MyAt\nINIT Init\nNEXT Next\n");
+    assert!(e.as_ref().is_err_and(|e| e.contains("module Nowhere is not used")), "{e:?}");
 }

@@ -3,9 +3,11 @@
 //! are TLC's, pinned in tests/integration/pinned.rs); the corpus specs under
 //! tests/data/tla give TLC 2.20's counts, pinned here.
 
+mod bags;
 mod corpus;
 mod errors;
 mod lasso;
+mod oracle;
 mod project;
 
 use std::collections::{BTreeMap, BTreeSet};

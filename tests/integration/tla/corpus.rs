@@ -47,6 +47,13 @@ const PINNED: &[(&str, &str, Tlc)] = &[
     ("TwoPhase", "TwoPhase_unfair", Tlc::Lasso("RefinesCommit", 538, 2420, 14)),
     ("RingBuffer", "RingBuffer", Tlc::Holds(12, 15, 9)),
     ("RingBuffer", "RingBuffer_lifo", Tlc::Violates("RefinesFifo", 4)),
+    ("Paxos", "Paxos", Tlc::Holds(3921, 10287, 17)),
+    ("Paxos", "Paxos_minority", Tlc::Violates("Agreement", 9)),
+    ("Paxos", "Paxos_symmetry", Tlc::Holds(443, 1278, 17)),
+    ("Ring", "Ring", Tlc::Holds(283, 720, 13)),
+    ("Ring", "Ring_lossy", Tlc::Lasso("Elected", 484, 1783, 12)),
+    ("Till", "Till", Tlc::Holds(13, 162, 5)),
+    ("Till", "Till_roundup", Tlc::Violates("TillEarns", 2)),
 ];
 
 #[test]
