@@ -168,6 +168,29 @@ fn on_behaviour<M: Explorable>(model: &M, states: &[M::State], loop_index: Optio
                 }
             }
         }
+        Temporal::Initially(p) => match p(model, &states[0]) {
+            Err(v) => Judged::Violated(v.with("at", "state 0")),
+            Ok(()) => Judged::Satisfied("the initial state satisfies it".into()),
+        },
+        Temporal::Fairness { strong, name, enabled, step } => {
+            let Some(l) = loop_index else { return no_loop() };
+            // A step of the loop (the closing one too) that is an <<A>>_v step.
+            let mut pairs: Vec<(usize, usize)> = (l..last).map(|i| (i, i + 1)).collect();
+            pairs.push((last, l));
+            if let Some(&(i, j)) = pairs.iter().find(|&&(i, j)| step(model, &states[i], &states[j])) {
+                return Judged::Satisfied(format!("the loop takes the action (from state {i} to state {j})"));
+            }
+            let en: Vec<bool> = (l..=last).map(|k| enabled(model, &states[k])).collect();
+            let violated = if *strong { en.iter().any(|&e| e) } else { en.iter().all(|&e| e) };
+            if violated {
+                Judged::Violated(Violation::new(format!("{name} is violated")).with(
+                    "why",
+                    format!("the action is enabled {} of the loop (states {l} to {last}) and never taken", if *strong { "in a state" } else { "in every state" }),
+                ))
+            } else {
+                Judged::Satisfied(format!("the action is not enabled {} of the loop", if *strong { "in any state" } else { "in every state" }))
+            }
+        }
         Temporal::EventuallyAlways(p) => {
             let Some(l) = loop_index else { return no_loop() };
             match (l..=last).find_map(|k| p(model, &states[k]).err().map(|v| (k, v))) {
