@@ -10,7 +10,9 @@
 #      bad input) and the replay of every committed fuzz seed and regression;
 #   2. every fuzz target (from `cargo fuzz list`) built with cargo-fuzz and run
 #      briefly from its committed seeds;
-#   3. the CI gate script end to end on the project's own specs.
+#   3. the CI gate script end to end on the project's own specs;
+#   4. ci/tla-oracle.sh: the TLA+ interpreter and the Rust models give the same
+#      counts and verdicts on the project's configs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -63,4 +65,11 @@ out=$(mktemp -d)
 bash ci/tracewright-gate.sh "$root/specs" "$out/junit.xml" "$out/traces"
 grep -q '<testsuites' "$out/junit.xml"
 rm -rf "$out"
+
+echo "== both engines agree on the project's configs"
+# The TLA+ interpreter against the hand-written models, in release mode: every
+# TraceContext config and the three Workflow configs fast enough for CI (the
+# others are measured by hand: see the script's header).
+bash ci/tla-oracle.sh $(find specs/trace_context -name '*.cfg' ! -path '*/bench/*' | LC_ALL=C sort) \
+  specs/workflow/Workflow.cfg specs/workflow/Workflow_bug_NoCompensation.cfg specs/workflow/Workflow_fault_WorkerCrash.cfg
 echo "all tests passed"

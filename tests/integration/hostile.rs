@@ -69,6 +69,16 @@ fn smallest_trace() -> PathBuf {
     traces.remove(0)
 }
 
+/// The config the smallest trace names, at the same relative path under
+/// `dir`: replaying a lasso re-judges it under the config's fairness.
+fn place_trace_config(dir: &Path) {
+    let trace: serde_json::Value = serde_json::from_str(&fs::read_to_string(smallest_trace()).unwrap()).unwrap();
+    let config = trace["#meta"]["config"].as_str().expect("a trace names its config");
+    let to = dir.join(config);
+    fs::create_dir_all(to.parent().unwrap()).unwrap();
+    fs::copy(repo().join(config), to).unwrap();
+}
+
 fn s(p: &Path) -> String {
     p.display().to_string()
 }
@@ -109,7 +119,7 @@ fn surfaces() -> Vec<Surface> {
             limits: input::TRACE,
             file: "t.itf.json",
             base: trace,
-            setup: |_| {},
+            setup: place_trace_config,
             args: |d| vec!["replay".into(), s(&d.join("t.itf.json")), "--sut".into(), "model".into()],
         },
         Surface {
