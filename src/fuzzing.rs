@@ -731,6 +731,8 @@ mod carriers {
 /// sampling state and a few that are not). Nothing may panic, and every
 /// context the reference accepts must survive its own single- and
 /// multi-header forms unchanged, with a 32-digit, non-zero 128-bit trace id.
+/// The same headers then go through the Rust SDK's own B3 propagators, in
+/// process ([`b3_differential`]).
 pub fn b3(data: &[u8]) {
     use crate::b3::{self, Extracted, Multi};
     let check = |found: Extracted| {
@@ -770,6 +772,15 @@ pub fn b3(data: &[u8]) {
         }
         check(b3::extract(single, &multi));
         check(b3::parse_multi(&multi));
+        let headers = [
+            (b3::SINGLE, single),
+            (b3::TRACE_ID, multi.trace_id),
+            (b3::SPAN_ID, multi.span_id),
+            (b3::PARENT_SPAN_ID, multi.parent_span_id),
+            (b3::SAMPLED, multi.sampled),
+            (b3::FLAGS, multi.flags),
+        ];
+        b3_differential(headers.into_iter().filter_map(|(name, value)| Some((name.to_string(), value?.to_string()))).collect());
         return;
     }
     let mut bytes = data.iter().copied();
@@ -806,5 +817,71 @@ pub fn b3(data: &[u8]) {
             parts.push(id(&mut next, 16));
         }
     }
-    check(b3::parse_single(&parts.join("-")));
+    let single = parts.join("-");
+    check(b3::parse_single(&single));
+    b3_differential([(b3::SINGLE.to_string(), single)].into());
+}
+
+/// The B3 propagators, differentially: the headers read by the Rust SDK's own
+/// B3 propagator of their form (`b3` for a single header, else `b3multi`; in
+/// process, on its corpus service) and judged against the strict reference exactly as `conform --corpus` judges a
+/// B3 case ([`crate::conformance::corpus::b3::classify`]). Panics on a class
+/// that `conformance/expectations.json` does not accept for sut `rust`.
+fn b3_differential(headers: std::collections::BTreeMap<String, String>) {
+    let harness = harness();
+    let sut = crate::differential::SUT;
+    let pass = |class: &str| harness.expectations.expected(sut, class).is_some() && harness.stop_at.as_deref() != Some(class);
+    if let Some(report) = b3_unaccepted(headers, &pass) {
+        panic!(
+            "{report}\n  (hint: minimise with `cargo fuzz tmin -O -a b3`, commit the input under fuzz/regressions/b3/, \
+             and either fix the SUT or add the class to {} with its rule, an example and why it is understood)",
+            crate::expectations::DEFAULT_PATH
+        );
+    }
+}
+
+/// The first class the in-process Rust SDK's B3 propagators show on
+/// `headers` that `pass` does not accept, as a report.
+fn b3_unaccepted(headers: std::collections::BTreeMap<String, String>, pass: &dyn Fn(&str) -> bool) -> Option<String> {
+    use crate::conformance::corpus::{self, b3::Reader};
+    use crate::sut::sdk::rust_sdk::RustSdk;
+    // A static, as for model_actions: the SDK's providers outlive the run.
+    static SDK: std::sync::OnceLock<std::sync::Mutex<RustSdk>> = std::sync::OnceLock::new();
+    let sdk = SDK.get_or_init(|| {
+        let mut sdk = RustSdk::new();
+        corpus::configure(&mut sdk).expect("the in-process Rust SDK takes the corpus services");
+        std::sync::Mutex::new(sdk)
+    });
+    let mut sdk = sdk.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let carrier = crate::headers::Carrier { b3: headers, ..crate::headers::Carrier::new(&[], &[]) };
+    // Read by the propagator of the headers' form, as a corpus case that
+    // names none is.
+    let reader = Reader::implied_by(&carrier.b3);
+    let seen = corpus::observe_in(&mut *sdk, reader.service(), &carrier).expect("the in-process Rust SDK answers every request");
+    let finding = corpus::b3::classify(&carrier, reader, &seen).into_iter().find(|f| !pass(&f.class))?;
+    Some(format!(
+        "B3 class {} ({}) on sut {:?}, read by {}:\n  headers: {:?}\n  the SDK: {seen}",
+        finding.class,
+        finding.rule,
+        crate::differential::SUT,
+        reader.name(),
+        carrier.b3
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The B3 differential finds what the Rust SDK does differently (here its
+    /// `b3` propagator writing the multiple headers too) when nothing is
+    /// accepted, and passes the same input under the expectations file.
+    #[test]
+    fn the_b3_differential_reports_an_unaccepted_class_and_passes_accepted_ones() {
+        let single = || [(crate::b3::SINGLE.to_string(), "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".to_string())].into();
+        let report = b3_unaccepted(single(), &|_| false).expect("the Rust SDK's b3 propagator differs from the reference");
+        assert!(report.contains("b3/b3/inject/form-both"), "{report}");
+        let expectations = &harness().expectations;
+        assert_eq!(b3_unaccepted(single(), &|class| expectations.expected(crate::differential::SUT, class).is_some()), None);
+    }
 }

@@ -184,8 +184,7 @@ pub fn parse_case(path: &Path, text: &str) -> Result<(Carrier, Option<b3::Reader
     };
     let reader = match file.propagator.as_deref() {
         Some(name) => Some(b3::Reader::parse(name).ok_or_else(|| bad(format!("unknown propagator {name:?}: a B3 case is read by \"b3\" or \"b3multi\"")))?),
-        None if b3_headers.contains_key("b3") => Some(b3::Reader::Single),
-        None if !b3_headers.is_empty() => Some(b3::Reader::Multi),
+        None if !b3_headers.is_empty() => Some(b3::Reader::implied_by(&b3_headers)),
         None => None,
     };
     if reader.is_some() && !(file.traceparent.is_empty() && file.tracestate.is_empty()) {
@@ -1008,7 +1007,7 @@ pub fn case_file_text(case: &Case) -> String {
     for (name, value) in &carrier.b3 {
         doc.insert(name.clone(), value.clone().into());
     }
-    let implied = if carrier.b3.contains_key("b3") { b3::Reader::Single } else { b3::Reader::Multi };
+    let implied = b3::Reader::implied_by(&carrier.b3);
     if let Some(reader) = case.reader
         && (reader != implied || carrier.b3.is_empty())
     {

@@ -48,6 +48,12 @@ impl Reader {
         Reader::ALL.into_iter().find(|r| r.name() == name)
     }
 
+    /// The propagator a case's B3 headers are read by when the case names
+    /// none: the one whose form they are (`b3` for a single header).
+    pub fn implied_by(headers: &BTreeMap<String, String>) -> Reader {
+        if headers.contains_key(b3::SINGLE) { Reader::Single } else { Reader::Multi }
+    }
+
     /// The corpus service whose propagator this is.
     pub fn service(self) -> &'static str {
         match self {
