@@ -348,7 +348,7 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
             group_of(perms)
         }
     };
-    let fair: Arc<[Fair<TlaModel>]> = fair.into_iter().map(|f| f.into_fair(next)).collect();
+    let fair: Arc<[Fair<TlaModel>]> = fair.into_iter().map(|f| f.into_fair(&prog, next)).collect();
     let model = Arc::new(TlaModel {
         prog: prog.clone(),
         init: ExprRef(init),
@@ -620,9 +620,10 @@ impl FairSpec {
     /// and is an A step. A is enumerated from each state once (the graph
     /// asks about every step from one state in a row), and not at all when
     /// it is the next-state action itself, whose steps every edge is.
-    fn into_fair(self, next: &Expr) -> Fair<TlaModel> {
+    fn into_fair(self, prog: &Program, next: &Expr) -> Fair<TlaModel> {
         let FairSpec { strong, vars, action, locals, name } = self;
         let is_next = locals.is_empty() && same_action(action.get(), next);
+        let tuple = var_tuple(prog, vars.get(), 0);
         // A's successors of the last state asked about, per thread: the
         // graph's fairness bits are computed by several threads at once.
         thread_local! {
@@ -632,8 +633,14 @@ impl FairSpec {
         static IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let id = IDS.fetch_add(1, Ordering::Relaxed);
         let step = move |m: &TlaModel, s: &TlaState, t: &TlaState| -> bool {
-            let (Some(before), Some(after)) = (m.value_with(vars, s, &locals), m.value_with(vars, t, &locals)) else { return false };
-            if before == after {
+            let changes = match &tuple {
+                Some(vs) => vs.iter().any(|&v| s.0[v as usize] != t.0[v as usize]),
+                None => match (m.value_with(vars, s, &locals), m.value_with(vars, t, &locals)) {
+                    (Some(before), Some(after)) => before != after,
+                    _ => false,
+                },
+            };
+            if !changes {
                 return false;
             }
             if is_next {
@@ -657,6 +664,22 @@ impl FairSpec {
             })
         };
         Fair { strong, name, step: Arc::new(step) }
+    }
+}
+
+/// The state variables `v` is a tuple of (`x`, `<<x, y>>`, or a definition
+/// without parameters that is one, such as `vars`), or `None` for any other
+/// expression: a step changes such a `v` exactly when it changes one of the
+/// variables, which needs no evaluation.
+fn var_tuple(prog: &Program, v: &Expr, depth: usize) -> Option<Vec<u32>> {
+    match &v.kind {
+        Kind::Var(x) => Some(vec![*x]),
+        Kind::Tuple(items) => items.iter().map(|i| if let Kind::Var(x) = i.kind { Some(x) } else { None }).collect(),
+        Kind::Call(d, args) if args.is_empty() && depth < 8 => {
+            let def = &prog.defs[*d as usize];
+            if def.params.is_empty() && !def.is_function { var_tuple(prog, def.body.as_ref()?, depth + 1) } else { None }
+        }
+        _ => None,
     }
 }
 
