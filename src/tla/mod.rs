@@ -738,6 +738,9 @@ fn memo_args(prog: &Program) -> Vec<bool> {
                     found = true
                 }
                 Kind::Call(d, _) | Kind::FnDefApply(d, _) if iterates[*d as usize] => found = true,
+                // A LET function definition (its body a function constructor).
+                Kind::LetFnApply(..) => found = true,
+                Kind::LetCall(l, _) if matches!(prog.lambdas[*l as usize].body.kind, Kind::FunDef(..)) => found = true,
                 _ => {}
             });
             if found {

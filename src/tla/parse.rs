@@ -28,8 +28,10 @@ enum Name {
     /// An operator parameter of the given arity (> 0).
     Param(u32, usize),
     LetOp(u32, usize),
-    /// A LET function definition `f[x \in S] == e`, by lambda index.
-    LetFn(u32),
+    /// A LET function definition `f[x \in S] == e`, by lambda index, and
+    /// the lambda of its domain (what `DOMAIN f` is without evaluating e,
+    /// as TLC does: e may take DOMAIN f).
+    LetFn(u32, u32),
 }
 
 pub(super) struct Scope {
@@ -483,7 +485,7 @@ impl<'p> Compiler<'p> {
                 let name = self.text(node);
                 match scope.lookup(name) {
                     // A LET value declared RECURSIVE, or a LET function: a value.
-                    Some(Name::LetOp(_, 0) | Name::LetFn(_)) => {}
+                    Some(Name::LetOp(_, 0) | Name::LetFn(..)) => {}
                     Some(Name::LetOp(i, _)) => {
                         let lambda = self.prog.lambdas[i as usize].clone();
                         if lambda.depth == usize::MAX {
@@ -638,6 +640,11 @@ impl<'p> Compiler<'p> {
                 if let Some(call) = self.user_op(node, "prefix", sym, &[rhs], scope)? {
                     return Ok(self.mk(node, call));
                 }
+                if sym.kind() == "domain" && rhs.kind() == "identifier_ref" {
+                    if let Some(Name::LetFn(_, dom)) = scope.lookup(self.text(rhs)) {
+                        return Ok(self.mk(node, Kind::LetCall(dom, Vec::new())));
+                    }
+                }
                 let a = self.boxed(rhs, scope)?;
                 match sym.kind() {
                     "lnot" => Kind::Not(a),
@@ -763,7 +770,7 @@ impl<'p> Compiler<'p> {
                 let f = k[0];
                 let args = self.exprs(&k[1..], scope)?;
                 if f.kind() == "identifier_ref" {
-                    if let Some(Name::LetFn(i)) = scope.lookup(self.text(f)) {
+                    if let Some(Name::LetFn(i, _)) = scope.lookup(self.text(f)) {
                         return Ok(self.mk(node, Kind::LetFnApply(i, args)));
                     }
                 }
@@ -879,8 +886,8 @@ impl<'p> Compiler<'p> {
                     }
                     Ok(Kind::ParamCall(s, self.args(params, scope)?))
                 }
-                Name::LetFn(i) if params.is_empty() => Ok(Kind::LetCall(i, Vec::new())),
-                Name::LetFn(_) => Err(self.err(node, format!("`{name}` is a function: apply it as {name}[…], not {name}(…)"))),
+                Name::LetFn(i, _) if params.is_empty() => Ok(Kind::LetCall(i, Vec::new())),
+                Name::LetFn(..) => Err(self.err(node, format!("`{name}` is a function: apply it as {name}[…], not {name}(…)"))),
                 Name::LetOp(i, arity) => {
                     if params.len() != arity {
                         return Err(self.err(node, format!("`{name}` takes {arity} arguments, given {}", params.len())));
@@ -1016,10 +1023,28 @@ impl<'p> Compiler<'p> {
                     let name: Arc<str> = Arc::from(self.text(self.need(d, "name")?));
                     let bounds: Vec<Node<'_>> = kids(d).into_iter().filter(|k| k.kind() == "quantifier_bound").collect();
                     let depth = scope.depth as usize;
+                    // Its domain: the binders' sets (their product for several).
+                    let mut sets = Vec::new();
+                    for qb in &bounds {
+                        let set = self.need(*qb, "set")?;
+                        let n = field_all(*qb, "intro").len();
+                        let set = self.expr(set, scope)?;
+                        if n == 1 {
+                            sets.push(set);
+                        } else {
+                            for _ in 1..n {
+                                sets.push(self.expr(self.need(*qb, "set")?, scope)?);
+                            }
+                            sets.push(set);
+                        }
+                    }
+                    let domain = if sets.len() == 1 { sets.remove(0) } else { self.mk(d, Kind::Builtin(Builtin::Product, sets)) };
+                    let dom = self.prog.lambdas.len() as u32;
+                    self.prog.lambdas.push(Arc::new(Lambda { name: name.clone(), depth, arity: 0, body: domain }));
                     let idx = self.prog.lambdas.len() as u32;
                     let placeholder = Lambda { name: name.clone(), depth, arity: bounds.len(), body: self.mk(d, Kind::Lit(Value::Bool(false))) };
                     self.prog.lambdas.push(Arc::new(placeholder));
-                    scope.names.push((name.clone(), Name::LetFn(idx)));
+                    scope.names.push((name.clone(), Name::LetFn(idx, dom)));
                     let mark = scope.mark();
                     let r = self.bounds(&bounds, scope).and_then(|b| Ok((b, self.boxed(self.need(d, "definition")?, scope)?)));
                     scope.reset(mark);

@@ -257,7 +257,11 @@ fn let_function_definitions_are_whole_functions_that_may_recurse() {
     assert!(truth("\\A m \\in 1..4 : LET p[i \\in 0..m] == IF i = 0 THEN 0 ELSE p[i - 1] + m IN p[m] = m * m"));
     assert_eq!(shows("LET k == 10 f[n \\in 0..4] == LET prev == f[n - 1] IN IF n = 0 THEN k ELSE prev + n IN f[4]"), "20");
     assert_eq!(shows("LET sq[n \\in 1..3] == n * n IN SelectSeq(<<1, 2, 3>>, LAMBDA x : sq[x] > 1)"), "<<2, 3>>");
-    // Operator parameters and instance of use inside an operator.
+    // DOMAIN f inside f's own definition is its domain, as TLC evaluates it.
+    assert_eq!(shows("LET f[x \\in 1..3] == IF x = 1 THEN Cardinality(DOMAIN f) ELSE f[x - 1] + 1 IN f[3]"), "5");
+    assert!(truth("LET f[x \\in 1..2, y \\in {\"a\"}] == IF <<x, y>> \\in DOMAIN f THEN x ELSE 0 IN DOMAIN f = (1..2) \\X {\"a\"} /\\ f[2, \"a\"] = 2"));
+    assert!(truth("LET f[x, y \\in 1..2] == x IN DOMAIN f = (1..2) \\X (1..2) /\\ f = [p \\in (1..2) \\X (1..2) |-> p[1]]"));
+    // Operator parameters and use inside an operator.
     let t = "EXTENDS Naturals\nScale(k, F(_)) == LET s[i \\in 1..3] == F(i) * k IN s\nX == <<Scale(10, LAMBDA i : i + 1), Scale(2, LAMBDA i : i)>>";
     assert_eq!(shows_in(&[], t), "<<<<20, 30, 40>>, <<2, 4, 6>>>>");
 }
