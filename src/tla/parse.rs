@@ -114,7 +114,7 @@ pub(super) fn symbol_key(src: &str, node: Node<'_>) -> Result<Arc<str>, String> 
     let fix = node.kind().split('_').next().unwrap_or("infix");
     if fixed_symbol(fix, sym.kind()) {
         let shown = src[node.byte_range()].trim();
-        return Err(format!("`{shown}` is an operator TLA+ fixes: it cannot be redefined or be a parameter's name"));
+        return Err(format!("`{shown}` is an operator TLA+ fixes: it cannot be redefined"));
     }
     Ok(op_key(fix, sym.kind()))
 }
