@@ -583,8 +583,9 @@ impl<'p, 's> Ctx<'p, 's> {
     /// constant, a bound local, a record field of one of those), borrowed
     /// instead of cloned; `None` for anything else, which [`Ctx::eval`]
     /// computes (and reports the errors of).
-    fn peek(&self, e: &Expr) -> Option<&Value> {
+    fn peek<'a>(&'a self, e: &'a Expr) -> Option<&'a Value> {
         match &e.kind {
+            Kind::Lit(v) => Some(v),
             Kind::Var(v) if !self.primed && self.mode != Mode::Init => self.cur.get(*v as usize),
             Kind::Prime(v) if !self.primed => self.next.get(*v as usize)?.as_ref(),
             Kind::Const(c) => self.prog.const_values.get(*c as usize),
@@ -593,12 +594,32 @@ impl<'p, 's> Ctx<'p, 's> {
                 Slot::Pending(_) => None,
             },
             Kind::Dot(r, field) => self.peek(r)?.field(*field),
+            // f[a] with both read: a function applied inside its domain (an
+            // argument outside it is left to eval, which reports it).
+            Kind::FunApp(f, args) if args.len() == 1 => self.peek(f)?.apply(self.peek(&args[0])?),
+            // A definition without arguments already computed: folded, or
+            // memoized in this state (the same conditions as in eval).
+            Kind::Call(d, args) if args.is_empty() => {
+                let def = &self.prog.defs[*d as usize];
+                if let Some(v) = &def.folded {
+                    return Some(v);
+                }
+                let in_state = self.mode != Mode::Init && !self.primed;
+                if in_state && !def.action_level && !def.is_function {
+                    return self.memo.zero.get(*d as usize)?.as_ref();
+                }
+                None
+            }
             _ => None,
         }
     }
 
     fn eval_all(&mut self, args: &'p [Expr]) -> R<Vec<Value>> {
-        args.iter().map(|a| self.eval(a)).collect()
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a)?);
+        }
+        Ok(vals)
     }
 
     /// The argument of `f[a, b]`: one value, or a tuple of several.
@@ -1287,24 +1308,61 @@ impl<'p, 's> Ctx<'p, 's> {
         use Builtin::*;
         match b {
             Eq | Neq => {
-                let eq = if self.peek(&args[0]).is_some() {
-                    let y = self.eval(&args[1])?;
-                    let x = self.peek(&args[0]).expect("evaluating y leaves x readable");
-                    self.equal(x, &y, pos)?
-                } else {
-                    let (x, y) = (self.eval(&args[0])?, self.eval(&args[1])?);
-                    self.equal(&x, &y, pos)?
+                let eq = match (self.peek(&args[0]), self.peek(&args[1])) {
+                    (Some(x), Some(y)) => self.equal(x, y, pos)?,
+                    (Some(_), None) => {
+                        let y = self.eval(&args[1])?;
+                        let x = self.peek(&args[0]).expect("evaluating y leaves x readable");
+                        self.equal(x, &y, pos)?
+                    }
+                    (None, Some(_)) => {
+                        let x = self.eval(&args[0])?;
+                        let y = self.peek(&args[1]).expect("evaluating x leaves y readable");
+                        self.equal(&x, y, pos)?
+                    }
+                    (None, None) => {
+                        let (x, y) = (self.eval(&args[0])?, self.eval(&args[1])?);
+                        self.equal(&x, &y, pos)?
+                    }
                 };
                 Ok(Value::Bool(if b == Eq { eq } else { !eq }))
             }
             In | NotIn => {
-                let x = self.eval(&args[0])?;
-                let r = match self.peek(&args[1]) {
-                    Some(s) => s.contains(&x),
-                    None => self.eval(&args[1])?.contains(&x),
+                let r = match (self.peek(&args[0]), self.peek(&args[1])) {
+                    (Some(x), Some(s)) => s.contains(x),
+                    _ => {
+                        let x = self.eval(&args[0])?;
+                        match self.peek(&args[1]) {
+                            Some(s) => s.contains(&x),
+                            None => self.eval(&args[1])?.contains(&x),
+                        }
+                    }
                 };
                 let r = r.or_else(|m| fail(pos, m))?;
                 Ok(Value::Bool(if b == In { r } else { !r }))
+            }
+            // Integer arithmetic and comparison, the commonest operators,
+            // without a vector of arguments; other operands go the general way.
+            Plus | Minus | Times | Lt | Gt | Le | Ge => {
+                let x = self.eval(&args[0])?;
+                let y = self.eval(&args[1])?;
+                if let (Value::Int(a), Value::Int(c)) = (&x, &y) {
+                    let (a, c) = (*a, *c);
+                    let n = match b {
+                        Plus => a.checked_add(c),
+                        Minus => a.checked_sub(c),
+                        Times => a.checked_mul(c),
+                        Lt => return Ok(Value::Bool(a < c)),
+                        Gt => return Ok(Value::Bool(a > c)),
+                        Le => return Ok(Value::Bool(a <= c)),
+                        _ => return Ok(Value::Bool(a >= c)),
+                    };
+                    return match n {
+                        Some(n) => Ok(Value::Int(n)),
+                        None => fail(pos, "integer overflow"),
+                    };
+                }
+                self.builtin_values(b, vec![x, y], pos)
             }
             _ => {
                 let vals = self.eval_all(args)?;

@@ -8,6 +8,7 @@
 
 pub mod ast;
 pub mod eval;
+mod fold;
 pub mod model;
 pub mod parse;
 pub mod value;
@@ -690,6 +691,7 @@ pub fn load(tla: &Path, cfg: &Cfg, libs: &[PathBuf]) -> Result<Program> {
         let folded = ctx.call_def(i as u32, Vec::new(), d.pos).ok().and_then(|v| v.normalized().ok());
         prog.defs[i].folded = folded;
     }
+    fold::fold_constants(&mut prog);
     // ASSUME
     for a in &prog.assumes {
         let empty: [Value; 0] = [];
