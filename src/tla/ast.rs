@@ -31,8 +31,9 @@ pub struct Bound {
     pub set: Expr,
 }
 
-/// A LAMBDA, or a LET operator with parameters: a body compiled in a frame
-/// whose first `depth` slots are the enclosing frame's.
+/// A LAMBDA, a LET operator with parameters (or declared RECURSIVE), or a
+/// LET function definition (its body a [`Kind::FunDef`]): a body compiled in
+/// a frame whose first `depth` slots are the enclosing frame's.
 #[derive(Debug)]
 pub struct Lambda {
     pub name: Arc<str>,
@@ -137,6 +138,11 @@ pub enum Kind {
     ParamCall(u32, Vec<Expr>),
     /// A recursive function definition `f[x \in S] == e` applied: `f[a]`.
     FnDefApply(u32, Vec<Expr>),
+    /// A LET function definition `f[x \in S] == e` applied: `f[a]`, by
+    /// index into [`super::Program::lambdas`], whose body is the
+    /// [`Kind::FunDef`] `[x \in S |-> e]` (the whole function, `f` alone, is
+    /// a [`Kind::LetCall`] of it without arguments).
+    LetFnApply(u32, Vec<Expr>),
     Builtin(Builtin, Vec<Expr>),
     /// An operator as an argument: LAMBDA or a LET operator.
     Lambda(Arc<Lambda>),

@@ -325,6 +325,10 @@ impl<'p, 's> Ctx<'p, 's> {
                 let vals = self.eval_all(args)?;
                 self.apply_fn_def(*d, vals, e.pos)
             }
+            Kind::LetFnApply(i, args) => {
+                let vals = self.eval_all(args)?;
+                self.apply_let_fn(*i, vals, e.pos)
+            }
             Kind::Lambda(l) => {
                 let mut captured = Vec::with_capacity(l.depth);
                 for k in 0..l.depth {
@@ -722,6 +726,37 @@ impl<'p, 's> Ctx<'p, 's> {
         self.stack.truncate(depth);
         self.base = old;
         r
+    }
+
+    /// `f[a]` for a LET function definition `f[x \in S] == e` (a lambda
+    /// whose body is `[x \in S |-> e]`): e at a alone, in the frame of the
+    /// LET, so that e may apply f again.
+    fn apply_let_fn(&mut self, i: u32, vals: Vec<Value>, pos: Pos) -> R<Value> {
+        let prog = self.prog;
+        let lambda: &'p Lambda = &prog.lambdas[i as usize];
+        let Kind::FunDef(bounds, body) = &lambda.body.kind else {
+            return fail(pos, format!("`{}` is not defined as a function", lambda.name));
+        };
+        let key = if vals.len() == 1 { vals.into_iter().next().expect("one") } else { Value::Seq(Arc::new(vals)) };
+        let base = self.base;
+        self.at_depth(base, lambda.depth, |c| {
+            let parts: Vec<Value> = if bounds.len() == 1 && bounds[0].tuple.is_none() {
+                vec![key.clone()]
+            } else {
+                match &key {
+                    Value::Seq(items) if items.len() == bounds.len() => items.as_ref().clone(),
+                    _ => return fail(pos, format!("function {} applied outside its domain: {}", lambda.name, show(&key))),
+                }
+            };
+            for (b, part) in bounds.iter().zip(parts) {
+                let set = c.eval(&b.set)?;
+                if !set.contains(&part).or_else(|m| fail(b.set.pos, m))? {
+                    return fail(pos, format!("function {} applied outside its domain: {} is not in {}", lambda.name, show(&part), show(&set)));
+                }
+                c.bind(b, part, pos)?;
+            }
+            c.eval(body)
+        })
     }
 
     fn whole_fn_def(&mut self, d: u32, pos: Pos) -> R<Value> {

@@ -33,9 +33,10 @@ pub const REFUSED: &[&str] = &[
     "temporal properties other than []P, <>P, []<>P, <>[]P, P ~> Q, [](P => <>Q), [][A]_v, WF_v(A), SF_v(A), a state predicate on the initial states (so a refined spec I!Spec), their conjunctions and \\A x \\in S over them (with P, Q state predicates); \\E, ~, \\/ and nesting deeper than these",
     "behaviour specs other than Init /\\ [][Next]_v /\\ fairness (WF_v(A), SF_v(A), conjunctions and \\A x \\in S of them); temporal existential quantification \\EE, \\AA",
     "Real numbers",
-    "RECURSIVE inside LET for an operator without arguments, or with a LET value defined between the declaration and the definition",
-    "a user-defined operator symbol passed as an argument or defined in LET, and the operator symbols TLA+ fixes (=, \\in, /\\, ~, ENABLED, \\X, …) redefined",
+    "RECURSIVE inside LET with a LET value defined between the declaration and the definition, RECURSIVE of an operator symbol in LET, and a RECURSIVE LET operator passed as an argument inside its own definition",
+    "the operators ENABLED, UNCHANGED, [], <>, ~>, -+->, \\cdot and ' passed as an argument",
     "constant operators (CONSTANT F(_))",
+    "a module nested in a module, and an instance of a standard module with parameters (S(x) == INSTANCE Sequences)",
     "TLCGet, TLCSet, RandomElement, JavaTime, Any",
     "config sections POSTCONDITION, TYPE, TYPE_CONSTRAINT",
 ];
@@ -223,6 +224,12 @@ impl<'t> Declarer<'t> {
         ))
     }
 
+    fn error_at(&self, file: u16, n: Node<'_>, msg: &str) -> Error {
+        let src = &self.sources[file as usize];
+        let p = parse::pos_of(file, n);
+        Error::Spec(Diagnostic::new(Location::at(&src.path, p.line as usize), format!("{msg} (column {})", p.col)))
+    }
+
     fn insert(&mut self, ns: usize, name: Arc<str>, ent: Ent) {
         let names = &mut self.namespaces[ns];
         match ent {
@@ -322,9 +329,8 @@ impl<'t> Declarer<'t> {
                     let (key, shown): (Arc<str>, &str) = match name.kind() {
                         "identifier" => (Arc::from(self.text(file, name)), self.text(file, name)),
                         "infix_op_symbol" | "prefix_op_symbol" | "postfix_op_symbol" => {
-                            let fix = name.kind().split('_').next().unwrap_or("infix");
-                            let sym = parse::children(name).into_iter().next().unwrap_or(name);
-                            (parse::op_key(fix, sym.kind()), self.text(file, name))
+                            let key = parse::symbol_key(&self.sources[m].text, name).map_err(|msg| self.error_at(file, name, &msg))?;
+                            (key, self.text(file, name))
                         }
                         _ => return Err(self.refuse(file, unit, "a definition of this name")),
                     };
@@ -734,6 +740,9 @@ fn memo_args(prog: &Program) -> Vec<bool> {
                     found = true
                 }
                 Kind::Call(d, _) | Kind::FnDefApply(d, _) if iterates[*d as usize] => found = true,
+                // A LET function definition (its body a function constructor).
+                Kind::LetFnApply(..) => found = true,
+                Kind::LetCall(l, _) if matches!(prog.lambdas[*l as usize].body.kind, Kind::FunDef(..)) => found = true,
                 _ => {}
             });
             if found {
@@ -776,7 +785,7 @@ fn action_level(prog: &Program, e: &Expr) -> bool {
 fn visit_calling_lets(prog: &Program, e: &Expr, f: &mut dyn FnMut(&Kind)) {
     let mut calls = Vec::new();
     visit(e, &mut |k| {
-        if let Kind::LetCall(i, _) = k {
+        if let Kind::LetCall(i, _) | Kind::LetFnApply(i, _) = k {
             calls.push(*i);
         }
         f(k)
@@ -787,7 +796,7 @@ fn visit_calling_lets(prog: &Program, e: &Expr, f: &mut dyn FnMut(&Kind)) {
             continue;
         }
         visit(&prog.lambdas[i as usize].body, &mut |k| {
-            if let Kind::LetCall(j, _) = k {
+            if let Kind::LetCall(j, _) | Kind::LetFnApply(j, _) = k {
                 calls.push(*j);
             }
             f(k)
@@ -802,7 +811,7 @@ pub fn visit(e: &Expr, f: &mut dyn FnMut(&Kind)) {
     match &e.kind {
         Kind::Lit(_) | Kind::Const(_) | Kind::Var(_) | Kind::Prime(_) | Kind::Local(_) | Kind::OpValue(_) | Kind::BuiltinValue(..) => {}
         Kind::PrimeExpr(a) | Kind::Not(a) | Kind::Unchanged(a) | Kind::Enabled(a) | Kind::Always(a) | Kind::Eventually(a) => each(a),
-        Kind::Call(_, xs) | Kind::LetCall(_, xs) | Kind::ParamCall(_, xs) | Kind::FnDefApply(_, xs) | Kind::Builtin(_, xs)
+        Kind::Call(_, xs) | Kind::LetCall(_, xs) | Kind::LetFnApply(_, xs) | Kind::ParamCall(_, xs) | Kind::FnDefApply(_, xs) | Kind::Builtin(_, xs)
         | Kind::And(xs) | Kind::Or(xs) | Kind::SetEnum(xs) | Kind::Tuple(xs) => xs.iter().for_each(each),
         Kind::Lambda(l) => each(&l.body),
         Kind::Implies(a, b) | Kind::Equiv(a, b) | Kind::FunSet(a, b) | Kind::BoxAction(a, b) | Kind::AngleAction(a, b) | Kind::LeadsTo(a, b) => {

@@ -28,6 +28,10 @@ enum Name {
     /// An operator parameter of the given arity (> 0).
     Param(u32, usize),
     LetOp(u32, usize),
+    /// A LET function definition `f[x \in S] == e`, by lambda index, and
+    /// the lambda of its domain (what `DOMAIN f` is without evaluating e,
+    /// as TLC does: e may take DOMAIN f).
+    LetFn(u32, u32),
 }
 
 pub(super) struct Scope {
@@ -86,6 +90,33 @@ pub(super) struct Names {
 /// `(+)` and `\oplus` are one operator).
 pub(super) fn op_key(fix: &str, kind: &str) -> Arc<str> {
     Arc::from(format!("{fix}:{kind}"))
+}
+
+/// Whether an operator symbol (its fixity and node kind) is one TLA+
+/// fixes, so that no definition or parameter may take it (SANY: "is a
+/// built-in operator, and cannot be redefined").
+pub(super) fn fixed_symbol(fix: &str, kind: &str) -> bool {
+    match fix {
+        "infix" => matches!(
+            kind,
+            "eq" | "neq" | "in" | "notin" | "land" | "lor" | "implies" | "iff" | "equiv" | "leads_to" | "plus_arrow" | "cdot"
+                | "cup" | "cap" | "setminus" | "subseteq" | "times"
+        ),
+        "prefix" => kind != "negative",
+        _ => kind == "prime",
+    }
+}
+
+/// The key of an operator symbol node (`infix_op_symbol` and the like), or
+/// an error if TLA+ fixes its meaning.
+pub(super) fn symbol_key(src: &str, node: Node<'_>) -> Result<Arc<str>, String> {
+    let sym = kids(node).first().copied().unwrap_or(node);
+    let fix = node.kind().split('_').next().unwrap_or("infix");
+    if fixed_symbol(fix, sym.kind()) {
+        let shown = src[node.byte_range()].trim();
+        return Err(format!("`{shown}` is an operator TLA+ fixes: it cannot be redefined"));
+    }
+    Ok(op_key(fix, sym.kind()))
 }
 
 pub(super) struct Compiler<'p> {
@@ -270,7 +301,17 @@ impl<'p> Compiler<'p> {
 
     /// A user-defined operator symbol applied: `a (+) b`, `-. a`, `a^+`.
     fn user_op(&mut self, node: Node<'_>, fix: &str, sym: Node<'_>, operands: &[Node<'_>], scope: &mut Scope) -> Result<Option<Kind>, SpecError> {
-        let Some(&d) = self.ns.globals.get(&op_key(fix, sym.kind())) else { return Ok(None) };
+        let key = op_key(fix, sym.kind());
+        if let Some(b) = scope.lookup(&key) {
+            // A LET definition of the symbol, or an operator parameter.
+            let shown = self.text(sym);
+            return match b {
+                Name::LetOp(i, arity) if arity == operands.len() => Ok(Some(Kind::LetCall(i, self.args(operands, scope)?))),
+                Name::Param(s, arity) if arity == operands.len() => Ok(Some(Kind::ParamCall(s, self.args(operands, scope)?))),
+                _ => Err(self.err(node, format!("`{shown}` is applied to {} operands, not as it is defined", operands.len()))),
+            };
+        }
+        let Some(&d) = self.ns.globals.get(&key) else { return Ok(None) };
         self.call(node, d, Vec::new(), operands, scope).map(Some)
     }
 
@@ -344,11 +385,16 @@ impl<'p> Compiler<'p> {
                 "operator_declaration" => {
                     let name = p.child_by_field_name("name").ok_or_else(|| self.err(p, "operator parameter without a name"))?;
                     let arity = kids(p).iter().filter(|k| k.kind() == "placeholder").count();
-                    if name.kind() != "identifier" {
-                        return Err(self.refuse(p, "an infix or postfix operator parameter"));
-                    }
+                    // `_ \oplus _` as a parameter: bound under the symbol's key.
+                    let key: Arc<str> = match name.kind() {
+                        "identifier" => Arc::from(self.text(name)),
+                        "infix_op_symbol" | "prefix_op_symbol" | "postfix_op_symbol" => {
+                            symbol_key(self.src, name).map_err(|m| self.err(name, m))?
+                        }
+                        _ => return Err(self.refuse(p, "this kind of operator parameter")),
+                    };
                     let slot = scope.depth;
-                    scope.names.push((Arc::from(self.text(name)), Name::Param(slot, arity)));
+                    scope.names.push((key, Name::Param(slot, arity)));
                     scope.depth += 1;
                     arities.push(arity);
                 }
@@ -438,6 +484,8 @@ impl<'p> Compiler<'p> {
             "identifier_ref" => {
                 let name = self.text(node);
                 match scope.lookup(name) {
+                    // A LET value declared RECURSIVE, or a LET function: a value.
+                    Some(Name::LetOp(_, 0) | Name::LetFn(..)) => {}
                     Some(Name::LetOp(i, _)) => {
                         let lambda = self.prog.lambdas[i as usize].clone();
                         if lambda.depth == usize::MAX {
@@ -467,10 +515,50 @@ impl<'p> Compiler<'p> {
             }
             "infix_op_symbol" | "prefix_op_symbol" | "postfix_op_symbol" => {
                 let sym = kids(node).first().copied().unwrap_or(node);
-                match infix_builtin(sym.kind()) {
-                    Some(b) => Ok(self.mk(node, Kind::BuiltinValue(b, 2))),
-                    None => Err(self.refuse(node, "this operator as an argument")),
+                let fix = node.kind().split('_').next().unwrap_or("infix");
+                let key = op_key(fix, sym.kind());
+                // A LET definition of the symbol, an operator parameter, a
+                // top-level definition, then the built-in meaning.
+                match scope.lookup(&key) {
+                    Some(Name::LetOp(i, _)) => {
+                        let lambda = self.prog.lambdas[i as usize].clone();
+                        if lambda.depth == usize::MAX {
+                            return Err(self.refuse(node, "a RECURSIVE LET operator passed as an argument inside its own definition"));
+                        }
+                        return Ok(self.mk(node, Kind::Lambda(lambda)));
+                    }
+                    Some(Name::Param(slot, _)) => return Ok(self.mk(node, Kind::Local(slot))),
+                    _ => {}
                 }
+                if let Some(&d) = self.ns.globals.get(&key) {
+                    if self.prog.defs[d as usize].hidden > 0 {
+                        return Err(self.refuse(node, "an operator of a module instantiated with parameters, passed as an argument"));
+                    }
+                    return Ok(self.mk(node, Kind::OpValue(d)));
+                }
+                if let ("infix", Some(b)) = (fix, infix_builtin(sym.kind())) {
+                    return Ok(self.mk(node, Kind::BuiltinValue(b, 2)));
+                }
+                // The other operators TLA+ fixes, as TLC passes them: a
+                // LAMBDA of no captured slots over their parameters.
+                let p = |i: u32| Box::new(self.mk(node, Kind::Local(i)));
+                let (arity, body) = match (fix, sym.kind()) {
+                    ("infix", "land") => (2, Kind::And(vec![*p(0), *p(1)])),
+                    ("infix", "lor") => (2, Kind::Or(vec![*p(0), *p(1)])),
+                    ("infix", "implies") => (2, Kind::Implies(p(0), p(1))),
+                    ("infix", "iff" | "equiv") => (2, Kind::Equiv(p(0), p(1))),
+                    ("prefix", "lnot") => (1, Kind::Not(p(0))),
+                    ("prefix", "negative") => (1, Kind::Builtin(Builtin::Neg, vec![*p(0)])),
+                    ("prefix", "powerset") => (1, Kind::Builtin(Builtin::Powerset, vec![*p(0)])),
+                    ("prefix", "union") => (1, Kind::Builtin(Builtin::Union, vec![*p(0)])),
+                    ("prefix", "domain") => (1, Kind::Builtin(Builtin::Domain, vec![*p(0)])),
+                    _ if fixed_symbol(fix, sym.kind()) => {
+                        return Err(self.refuse(node, &format!("the operator `{}` passed as an argument", self.text(node))));
+                    }
+                    _ => return Err(self.err(node, format!("the operator `{}` is passed as an argument but not defined", self.text(node)))),
+                };
+                let lambda = Lambda { name: Arc::from(self.text(node)), depth: 0, arity, body: self.mk(node, body) };
+                Ok(self.mk(node, Kind::Lambda(Arc::new(lambda))))
             }
             _ => self.expr(node, scope),
         }
@@ -510,8 +598,14 @@ impl<'p> Compiler<'p> {
                 let sym = self.need(node, "symbol")?;
                 let inner = kids(sym).first().copied().unwrap_or(sym);
                 let args: Vec<Node<'_>> = k.into_iter().filter(|n| n.id() != sym.id()).collect();
+                // `\oplus(a, b)`: a user-defined symbol first, as infix.
+                let fix = sym.kind().split('_').next().unwrap_or("infix");
+                if let Some(call) = self.user_op(node, fix, inner, &args, scope)? {
+                    return Ok(self.mk(node, call));
+                }
                 match (inner.kind(), infix_builtin(inner.kind())) {
-                    (_, Some(b)) if args.len() == 2 => Kind::Builtin(b, self.exprs(&args, scope)?),
+                    (_, Some(b)) if fix == "infix" && args.len() == 2 => Kind::Builtin(b, self.exprs(&args, scope)?),
+                    ("negative", _) if fix == "prefix" && args.len() == 1 => Kind::Builtin(Builtin::Neg, self.exprs(&args, scope)?),
                     _ => return Err(self.refuse(node, "this operator in prefix form")),
                 }
             }
@@ -545,6 +639,11 @@ impl<'p> Compiler<'p> {
                 let rhs = self.need(node, "rhs")?;
                 if let Some(call) = self.user_op(node, "prefix", sym, &[rhs], scope)? {
                     return Ok(self.mk(node, call));
+                }
+                if sym.kind() == "domain" && rhs.kind() == "identifier_ref" {
+                    if let Some(Name::LetFn(_, dom)) = scope.lookup(self.text(rhs)) {
+                        return Ok(self.mk(node, Kind::LetCall(dom, Vec::new())));
+                    }
                 }
                 let a = self.boxed(rhs, scope)?;
                 match sym.kind() {
@@ -670,6 +769,11 @@ impl<'p> Compiler<'p> {
             "function_evaluation" => {
                 let f = k[0];
                 let args = self.exprs(&k[1..], scope)?;
+                if f.kind() == "identifier_ref" {
+                    if let Some(Name::LetFn(i, _)) = scope.lookup(self.text(f)) {
+                        return Ok(self.mk(node, Kind::LetFnApply(i, args)));
+                    }
+                }
                 if f.kind() == "identifier_ref" && scope.lookup(self.text(f)).is_none() {
                     if let Some(&d) = self.ns.globals.get(self.text(f)) {
                         if self.prog.defs[d as usize].is_function {
@@ -782,6 +886,8 @@ impl<'p> Compiler<'p> {
                     }
                     Ok(Kind::ParamCall(s, self.args(params, scope)?))
                 }
+                Name::LetFn(i, _) if params.is_empty() => Ok(Kind::LetCall(i, Vec::new())),
+                Name::LetFn(..) => Err(self.err(node, format!("`{name}` is a function: apply it as {name}[…], not {name}(…)"))),
                 Name::LetOp(i, arity) => {
                     if params.len() != arity {
                         return Err(self.err(node, format!("`{name}` takes {arity} arguments, given {}", params.len())));
@@ -844,10 +950,15 @@ impl<'p> Compiler<'p> {
             match d.kind() {
                 "operator_definition" => {
                     let name = self.need(d, "name")?;
-                    if name.kind() != "identifier" {
-                        return Err(self.refuse(d, "a LET definition of an operator symbol"));
-                    }
-                    let name_text: Arc<str> = Arc::from(self.text(name));
+                    // An operator symbol (`a ++ b == …`) is a LET operator
+                    // under its key, as top-level ones are.
+                    let (name_text, shown): (Arc<str>, Arc<str>) = match name.kind() {
+                        "identifier" => (Arc::from(self.text(name)), Arc::from(self.text(name))),
+                        "infix_op_symbol" | "prefix_op_symbol" | "postfix_op_symbol" => {
+                            (symbol_key(self.src, name).map_err(|m| self.err(name, m))?, Arc::from(self.text(name)))
+                        }
+                        _ => return Err(self.refuse(d, "a LET definition of this name")),
+                    };
                     let params = field_all(d, "parameter");
                     let body = self.need(d, "definition")?;
                     let declared = pending.iter().position(|p| p.0 == name_text);
@@ -874,7 +985,7 @@ impl<'p> Compiler<'p> {
                         let ps = self.params(d, scope);
                         let body = ps.and_then(|_| self.expr(body, scope));
                         scope.reset(mark);
-                        let lambda = Arc::new(Lambda { name: name_text.clone(), depth, arity: params.len(), body: body? });
+                        let lambda = Arc::new(Lambda { name: shown, depth, arity: params.len(), body: body? });
                         if declared.is_some() {
                             self.prog.lambdas[idx as usize] = lambda;
                         } else {
@@ -893,8 +1004,8 @@ impl<'p> Compiler<'p> {
                             ),
                             _ => return Err(self.refuse(decl, "this RECURSIVE declaration")),
                         };
-                        if arity == 0 || name.kind() != "identifier" {
-                            return Err(self.refuse(decl, "RECURSIVE of a LET operator without arguments or of an operator symbol"));
+                        if name.kind() != "identifier" {
+                            return Err(self.refuse(decl, "RECURSIVE of an operator symbol in LET"));
                         }
                         let name_text: Arc<str> = Arc::from(self.text(name));
                         let idx = self.prog.lambdas.len() as u32;
@@ -906,14 +1017,40 @@ impl<'p> Compiler<'p> {
                     }
                 }
                 "function_definition" => {
+                    // `f[x \in S] == e`: a LET operator whose body is
+                    // `[x \in S |-> e]`; `f[a]` evaluates e at a alone, so e
+                    // may apply f (it is recursive, as TLC allows).
                     let name: Arc<str> = Arc::from(self.text(self.need(d, "name")?));
                     let bounds: Vec<Node<'_>> = kids(d).into_iter().filter(|k| k.kind() == "quantifier_bound").collect();
+                    let depth = scope.depth as usize;
+                    // Its domain: the binders' sets (their product for several).
+                    let mut sets = Vec::new();
+                    for qb in &bounds {
+                        let set = self.need(*qb, "set")?;
+                        let n = field_all(*qb, "intro").len();
+                        let set = self.expr(set, scope)?;
+                        if n == 1 {
+                            sets.push(set);
+                        } else {
+                            for _ in 1..n {
+                                sets.push(self.expr(self.need(*qb, "set")?, scope)?);
+                            }
+                            sets.push(set);
+                        }
+                    }
+                    let domain = if sets.len() == 1 { sets.remove(0) } else { self.mk(d, Kind::Builtin(Builtin::Product, sets)) };
+                    let dom = self.prog.lambdas.len() as u32;
+                    self.prog.lambdas.push(Arc::new(Lambda { name: name.clone(), depth, arity: 0, body: domain }));
+                    let idx = self.prog.lambdas.len() as u32;
+                    let placeholder = Lambda { name: name.clone(), depth, arity: bounds.len(), body: self.mk(d, Kind::Lit(Value::Bool(false))) };
+                    self.prog.lambdas.push(Arc::new(placeholder));
+                    scope.names.push((name.clone(), Name::LetFn(idx, dom)));
                     let mark = scope.mark();
                     let r = self.bounds(&bounds, scope).and_then(|b| Ok((b, self.boxed(self.need(d, "definition")?, scope)?)));
                     scope.reset(mark);
                     let (b, body) = r?;
-                    values.push(Arc::new(self.mk(d, Kind::FunDef(b, body))));
-                    scope.bind(name);
+                    let body = self.mk(d, Kind::FunDef(b, body));
+                    self.prog.lambdas[idx as usize] = Arc::new(Lambda { name, depth, arity: bounds.len(), body });
                 }
                 _ => return Err(self.refuse(d, "this LET definition")),
             }

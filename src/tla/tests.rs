@@ -234,3 +234,102 @@ fn a_module_scoped_override_replaces_the_definition_in_every_instance() {
     let e = eval_in_cfg(&[POINT], t.replace("O(k) == INSTANCE Outer WITH S <- k\n", "").replace(", O(4)!Top", "").as_str(), "CONSTANT At <- [Nowhere] MyAt\nINIT Init\nNEXT Next\n");
     assert!(e.as_ref().is_err_and(|e| e.contains("module Nowhere is not used")), "{e:?}");
 }
+
+/// The column (1-based) where `needle` starts in `line`.
+fn col_of(line: &str, needle: &str) -> usize {
+    line.find(needle).map_or(0, |i| i + 1)
+}
+
+#[test]
+fn let_function_definitions_are_whole_functions_that_may_recurse() {
+    // Applied, it is evaluated at the argument alone: a recursive function
+    // over Nat (as TLC evaluates it lazily).
+    assert_eq!(shows("LET f[n \\in Nat] == IF n = 0 THEN 1 ELSE n * f[n - 1] IN f[5]"), "120");
+    // Not applied, it is the whole function over its domain.
+    assert_eq!(shows("LET g[x \\in 1..3] == x * 2 IN g"), "<<2, 4, 6>>");
+    assert!(truth("LET f[n \\in 0..4] == IF n = 0 THEN 1 ELSE n * f[n - 1] IN f = [n \\in 0..4 |-> Fact(n)]"));
+    assert!(truth("LET g[x \\in {\"a\", \"b\"}] == x IN DOMAIN g = {\"a\", \"b\"} /\\ g[\"b\"] = \"b\""));
+    // Several arguments: f[a, b] and f[<<a, b>>] are one application.
+    let binom = "LET c[n \\in 0..5, k \\in 0..5] == IF k = 0 \\/ k = n THEN 1 ELSE IF k > n THEN 0 ELSE c[n - 1, k - 1] + c[n - 1, k] IN ";
+    assert_eq!(shows(&format!("{binom}<<c[4, 2], c[<<5, 1>>], c[2, 5]>>")), "<<6, 5, 0>>");
+    // The body sees the bound variables around the LET, and LET values
+    // before it; a LET inside the body and a LAMBDA may apply it.
+    assert!(truth("\\A m \\in 1..4 : LET p[i \\in 0..m] == IF i = 0 THEN 0 ELSE p[i - 1] + m IN p[m] = m * m"));
+    assert_eq!(shows("LET k == 10 f[n \\in 0..4] == LET prev == f[n - 1] IN IF n = 0 THEN k ELSE prev + n IN f[4]"), "20");
+    assert_eq!(shows("LET sq[n \\in 1..3] == n * n IN SelectSeq(<<1, 2, 3>>, LAMBDA x : sq[x] > 1)"), "<<2, 3>>");
+    // DOMAIN f inside f's own definition is its domain, as TLC evaluates it.
+    assert_eq!(shows("LET f[x \\in 1..3] == IF x = 1 THEN Cardinality(DOMAIN f) ELSE f[x - 1] + 1 IN f[3]"), "5");
+    assert!(truth("LET f[x \\in 1..2, y \\in {\"a\"}] == IF <<x, y>> \\in DOMAIN f THEN x ELSE 0 IN DOMAIN f = (1..2) \\X {\"a\"} /\\ f[2, \"a\"] = 2"));
+    assert!(truth("LET f[x, y \\in 1..2] == x IN DOMAIN f = (1..2) \\X (1..2) /\\ f = [p \\in (1..2) \\X (1..2) |-> p[1]]"));
+    // Operator parameters and use inside an operator.
+    let t = "EXTENDS Naturals\nScale(k, F(_)) == LET s[i \\in 1..3] == F(i) * k IN s\nX == <<Scale(10, LAMBDA i : i + 1), Scale(2, LAMBDA i : i)>>";
+    assert_eq!(shows_in(&[], t), "<<<<20, 30, 40>>, <<2, 4, 6>>>>");
+}
+
+#[test]
+fn a_let_function_applied_outside_its_domain_is_an_error_at_the_application() {
+    let expr = "LET f[n \\in 0..3] == n IN f[5]";
+    let e = shows(expr);
+    let col = col_of(&format!("X == {expr}"), "f[5]");
+    assert!(e.contains("outside its domain") && e.contains("5 is not in {0, 1, 2, 3}") && e.contains(&format!("line 7 column {col}:")), "{e}");
+    // A recursive application that leaves the domain: the inner f[n - 1].
+    let expr = "LET f[n \\in 1..3] == f[n - 1] IN f[2]";
+    let e = shows(expr);
+    let col = col_of(&format!("X == {expr}"), "f[n - 1]");
+    assert!(e.contains("0 is not in {1, 2, 3}") && e.contains(&format!("line 7 column {col}:")), "{e}");
+    // Applied as an operator.
+    let e = shows("LET f[n \\in 1..3] == n IN f(1)");
+    assert!(e.contains("`f` is a function") && e.contains("T.tla:7") && e.contains("column 32"), "{e}");
+    // Outside the domain of several arguments.
+    let e = shows("LET f[a \\in 1..2, b \\in 1..2] == a + b IN f[1]");
+    assert!(e.contains("outside its domain"), "{e}");
+}
+
+#[test]
+fn recursive_let_operators_without_arguments() {
+    assert_eq!(shows("LET RECURSIVE c\n c == 7 IN c + 1"), "8");
+    // One of a mutually recursive pair, read as a value.
+    let t = "LET RECURSIVE Total, Sum(_)\n Sum(n) == IF n = 0 THEN 0 ELSE n + Sum(n - 1)\n Total == Sum(4) IN <<Total, Total * 2>>";
+    assert_eq!(shows(t), "<<10, 20>>");
+    let t = "LET RECURSIVE Down, Count(_)\n Count(n) == IF n = 0 THEN <<>> ELSE <<n>> \\o Count(n - 1)\n Down == Count(3) IN Twice(LAMBDA s : s \\o Down, <<>>)";
+    assert_eq!(shows(t), "<<3, 2, 1, 3, 2, 1>>");
+}
+
+#[test]
+fn operator_symbols_defined_in_let_and_passed_as_arguments() {
+    assert_eq!(shows("LET a ++ b == a + b IN 1 ++ 2"), "3");
+    assert_eq!(shows("LET a ^# == a * a IN 3^#"), "9");
+    assert_eq!(shows("LET -. a == 10 - a IN -(3)"), "7");
+    // A LET symbol reads the bound variables around it.
+    assert!(truth("\\A m \\in 2..4 : LET a (+) b == (a + b) % m IN (m - 1) \\oplus 1 = 0"));
+    // Symbols as arguments: LET, top-level and built-in ones, and an infix
+    // operator parameter.
+    let t = "EXTENDS Naturals, Sequences\na (+) b == (a + b) % 5\nAp(Op(_, _), a, b) == Op(a, b)\nAp1(Op(_), a) == Op(a)\nIx(_ ** _, a, b) == (a ** b) ** b\nRECURSIVE Fold(_, _, _)\nFold(Op(_, _), s, z) == IF s = <<>> THEN z ELSE Op(Head(s), Fold(Op, Tail(s), z))\n\
+             X == LET a ++ b == a * 10 + b IN <<Ap(++, 1, 2), Ap(\\oplus, 3, 4), Ap(+, 3, 4), Ap(-, 3, 4), Ap1(-., 4), Ix(++, 1, 2), Fold(\\oplus, <<1, 2, 3>>, 0), Fold(\\o, <<<<1>>, <<2>>>>, <<>>)>>";
+    assert_eq!(shows_in(&[], t), "<<12, 2, 7, -1, -4, 122, 1, <<1, 2>>>>");
+    // A symbol nobody defines, as an argument, is refused with its position.
+    let t = "EXTENDS Naturals\nAp(Op(_, _), a, b) == Op(a, b)\nX == Ap(%%, 1, 2)";
+    let e = shows_in(&[], t);
+    assert!(e.contains("`%%` is passed as an argument but not defined") && e.contains("T.tla:4"), "{e}");
+    // The operators TLA+ fixes pass as TLC passes them.
+    let t = "EXTENDS Integers\nAp(Op(_, _), a, b) == Op(a, b)\nAp1(Op(_), a) == Op(a)\n\
+             X == <<Ap(/\\, TRUE, FALSE), Ap(\\/, FALSE, TRUE), Ap(=>, TRUE, FALSE), Ap(<=>, FALSE, FALSE), Ap(\\cup, {1}, {2}), Ap(#, 1, 2), Ap1(~, TRUE), Ap1(SUBSET, {1}), Ap1(DOMAIN, <<5>>), Ap1(UNION, {{1}, {2}}), Ap1(-., 2)>>";
+    assert_eq!(shows_in(&[], t), "<<FALSE, TRUE, FALSE, TRUE, {1, 2}, TRUE, FALSE, {{}, {1}}, {1}, {1, 2}, -2>>");
+    let e = shows_in(&[], "Ap1(Op(_), a) == Op(a)\nX == Ap1(ENABLED, TRUE)");
+    assert!(e.contains("`ENABLED` passed as an argument is not supported") && e.contains("T.tla:3"), "{e}");
+    // A LET symbol applied with the wrong arity is an error, not an unknown name.
+    let e = shows("LET a ++ b == a + b IN Twice(++, 1)");
+    assert!(e.contains("operator ++ takes 2 arguments, given 1"), "{e}");
+    // The prefix form of a user-defined infix symbol.
+    assert_eq!(shows_in(&[], "EXTENDS Naturals\na (+) b == a * b\nX == \\oplus(3, 4) + +(1, 2) + -.(1)"), "14");
+    // Symbols TLA+ fixes cannot be redefined, at the top level or in LET
+    // (SANY refuses these modules).
+    for (t, line) in [
+        ("a \\cup b == 1\nX == {1} \\cup {2}", 2),
+        ("X == LET a /\\ b == 1 IN TRUE /\\ FALSE", 2),
+        ("a \\X b == 1\nX == 1", 2),
+    ] {
+        let e = shows_in(&[], t);
+        assert!(e.contains("an operator TLA+ fixes") && e.contains(&format!("T.tla:{line}")), "{t}: {e}");
+    }
+}

@@ -54,6 +54,10 @@ const PINNED: &[(&str, &str, Tlc)] = &[
     ("Ring", "Ring_lossy", Tlc::Lasso("Elected", 484, 1783, 12)),
     ("Till", "Till", Tlc::Holds(13, 162, 5)),
     ("Till", "Till_roundup", Tlc::Violates("TillEarns", 2)),
+    ("Hanoi", "Hanoi", Tlc::Holds(81, 241, 16)),
+    ("Hanoi", "Hanoi_solve", Tlc::Violates("NotSolved", 16)),
+    ("Hanoi", "Hanoi_reve", Tlc::Violates("NotSolved", 10)),
+    ("Hanoi", "Hanoi_careless", Tlc::Violates("Sorted", 3)),
 ];
 
 #[test]

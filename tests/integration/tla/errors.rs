@@ -57,6 +57,18 @@ fn refused_constructs_are_named_with_their_position() {
     let (code, text) = check("Unb", &format!("{COUNTER}Next == \\E y : x' = y"), "INIT Init\nNEXT Next\n");
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("Unb.tla:5") && text.contains("unbounded quantifier"), "{text}");
+    // RECURSIVE of an operator symbol in LET.
+    let (code, text) = check("Rec", &format!("{COUNTER}Next == LET RECURSIVE _ ++ _\n  a ++ b == a\n  IN x' = x ++ 1"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Rec.tla:5") && text.contains("RECURSIVE of an operator symbol in LET is not supported") && text.contains("column 23"), "{text}");
+    // ENABLED passed as an argument.
+    let (code, text) = check("En", &format!("{COUNTER}Ap(F(_), a) == F(a)\nNext == Ap(ENABLED, x' = x) /\\ x' = x"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("En.tla:6") && text.contains("`ENABLED` passed as an argument is not supported") && text.contains("column 12"), "{text}");
+    // A symbol TLA+ fixes, redefined: an error as in SANY, not a silent override.
+    let (code, text) = check("Fix", &format!("{COUNTER}a \\cup b == a\nNext == x' = x"), "INIT Init\nNEXT Next\n");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Fix.tla:5") && text.contains("`\\cup` is an operator TLA+ fixes") && text.contains("column 3"), "{text}");
 }
 
 #[test]
