@@ -14,11 +14,24 @@ fn main() {
         std::process::exit(err.exit_code().code());
     }
     let cli = Cli::parse_from(args);
-    let code = match run(cli) {
-        Ok(code) => code.code(),
-        Err(err) => {
-            eprint!("{}", err.render());
-            err.exit_code().code()
+    // On a thread with the checker workers' stack: loading a spec and
+    // evaluating its constants recurse as deep as the workers may.
+    let runner = std::thread::Builder::new().name("main".into()).stack_size(tracewright::checker::STACK_SIZE).spawn(move || {
+        match run(cli) {
+            Ok(code) => code.code(),
+            Err(err) => {
+                eprint!("{}", err.render());
+                err.exit_code().code()
+            }
+        }
+    });
+    let code = match runner.map(|r| r.join()) {
+        Ok(Ok(code)) => code,
+        // It panicked: the panic message is printed already.
+        Ok(Err(_)) => 101,
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            1
         }
     };
     std::process::exit(code);

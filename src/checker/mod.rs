@@ -196,6 +196,13 @@ impl<M: Explorable> Outcome<M> {
     }
 }
 
+/// Stack bytes of each worker thread, and of the thread the command line
+/// runs on (see `main.rs`). A model's successors and checks may recurse
+/// deeply (the TLA+ interpreter evaluates by recursion, up to
+/// `tla::stack::MAX_CALL_DEPTH` nested calls); the stack is reserved address
+/// space, touched only as deep as it is used.
+pub const STACK_SIZE: usize = 256 << 20;
+
 pub struct Checker<'m, M: Explorable> {
     model: &'m M,
     checks: &'m [Checked<M>],
@@ -210,6 +217,7 @@ impl<'m, M: Explorable> Checker<'m, M> {
     pub fn run(&self) -> Outcome<M> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.options.threads.max(1))
+            .stack_size(STACK_SIZE)
             .build()
             .expect("a thread pool can be built");
         pool.install(|| self.explore())

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::ast::{Bound, Builtin, ExceptStep, Expr, Kind, Lambda, Pos};
 use super::value::{Lazy, Value};
-use super::Program;
+use super::{stack, Program};
 
 /// An evaluation error at a position in the spec.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +127,8 @@ pub struct Ctx<'p, 's> {
     /// once per state.
     memo: Memo,
     pub out: Vec<Generated>,
+    /// Calls being evaluated, nested (see [`super::stack`]).
+    calls: u32,
 }
 
 /// Values of definitions computed in one state: argument-free ones by
@@ -161,6 +163,7 @@ impl<'p, 's> Ctx<'p, 's> {
             angle: None,
             memo: Memo::default(),
             out: Vec::new(),
+            calls: 0,
         }
     }
 
@@ -192,6 +195,22 @@ impl<'p, 's> Ctx<'p, 's> {
             self.stack.extend(s);
         }
         self.base = old;
+        r
+    }
+
+    /// Runs `f`, the body of a call at `pos`, one call deeper; an error at
+    /// `pos` when calls nest past [`stack::MAX_CALL_DEPTH`] or the stack runs
+    /// short.
+    fn deeper<T>(&mut self, pos: Pos, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.calls >= stack::MAX_CALL_DEPTH {
+            return fail(pos, stack::too_deep());
+        }
+        if !stack::room() {
+            return fail(pos, stack::out_of_stack());
+        }
+        self.calls += 1;
+        let r = f(self);
+        self.calls -= 1;
         r
     }
 
@@ -313,7 +332,7 @@ impl<'p, 's> Ctx<'p, 's> {
                     for v in vals {
                         c.push(v);
                     }
-                    c.eval(&lambda.body)
+                    c.deeper(e.pos, |c| c.eval(&lambda.body))
                 })
             }
             Kind::ParamCall(slot, args) => {
@@ -656,7 +675,7 @@ impl<'p, 's> Ctx<'p, 's> {
         for v in vals {
             self.push(v);
         }
-        let r = self.eval(body);
+        let r = self.deeper(pos, |c| c.eval(body));
         self.stack.truncate(depth);
         self.base = old;
         r
@@ -686,7 +705,7 @@ impl<'p, 's> Ctx<'p, 's> {
                 // (closures hold clones of its Arcs), so its body lives for 'p.
                 let body: &Expr = &l.body;
                 let body: &'p Expr = unsafe { &*(body as *const Expr) };
-                let r = self.eval(body);
+                let r = self.deeper(pos, |c| c.eval(body));
                 self.stack.truncate(depth);
                 self.base = old;
                 r
@@ -701,28 +720,10 @@ impl<'p, 's> Ctx<'p, 's> {
         let (Some(bounds), Some(body)) = (&def.function, &def.body) else {
             return fail(pos, format!("`{}` is not defined as a function", def.name));
         };
-        let key = if vals.len() == 1 { vals.into_iter().next().expect("one") } else { Value::Seq(Arc::new(vals)) };
         let old = self.base;
         let depth = self.stack.len();
         self.base = depth;
-        let r = (|| {
-            let parts: Vec<Value> = if bounds.len() == 1 && bounds[0].tuple.is_none() {
-                vec![key.clone()]
-            } else {
-                match &key {
-                    Value::Seq(items) if items.len() == bounds.len() => items.as_ref().clone(),
-                    _ => return fail(pos, format!("function {} applied outside its domain: {}", def.name, show(&key))),
-                }
-            };
-            for (b, part) in bounds.iter().zip(parts) {
-                let set = self.eval(&b.set)?;
-                if !set.contains(&part).or_else(|m| fail(b.set.pos, m))? {
-                    return fail(pos, format!("function {} applied outside its domain: {} is not in {}", def.name, show(&part), show(&set)));
-                }
-                self.bind(b, part, pos)?;
-            }
-            self.eval(body)
-        })();
+        let r = self.bind_fn_arg(&def.name, bounds, vals, pos).and_then(|()| self.deeper(pos, |c| c.eval(body)));
         self.stack.truncate(depth);
         self.base = old;
         r
@@ -737,26 +738,59 @@ impl<'p, 's> Ctx<'p, 's> {
         let Kind::FunDef(bounds, body) = &lambda.body.kind else {
             return fail(pos, format!("`{}` is not defined as a function", lambda.name));
         };
-        let key = if vals.len() == 1 { vals.into_iter().next().expect("one") } else { Value::Seq(Arc::new(vals)) };
         let base = self.base;
         self.at_depth(base, lambda.depth, |c| {
-            let parts: Vec<Value> = if bounds.len() == 1 && bounds[0].tuple.is_none() {
-                vec![key.clone()]
-            } else {
-                match &key {
-                    Value::Seq(items) if items.len() == bounds.len() => items.as_ref().clone(),
-                    _ => return fail(pos, format!("function {} applied outside its domain: {}", lambda.name, show(&key))),
-                }
-            };
-            for (b, part) in bounds.iter().zip(parts) {
-                let set = c.eval(&b.set)?;
-                if !set.contains(&part).or_else(|m| fail(b.set.pos, m))? {
-                    return fail(pos, format!("function {} applied outside its domain: {} is not in {}", lambda.name, show(&part), show(&set)));
-                }
-                c.bind(b, part, pos)?;
-            }
-            c.eval(body)
+            c.bind_fn_arg(&lambda.name, bounds, vals, pos)?;
+            c.deeper(pos, |c| c.eval(body))
         })
+    }
+
+    /// Binds the binders of the function definition `name[bounds] == e` to
+    /// the argument `f[vals]` is applied to, after checking that it lies in
+    /// the function's domain: each part in its binder's set.
+    fn bind_fn_arg(&mut self, name: &str, bounds: &'p [Bound], vals: Vec<Value>, pos: Pos) -> R<()> {
+        let key = if vals.len() == 1 { vals.into_iter().next().expect("one") } else { Value::Seq(Arc::new(vals)) };
+        let parts: Vec<Value> = if bounds.len() == 1 && bounds[0].tuple.is_none() {
+            vec![key]
+        } else {
+            match &key {
+                Value::Seq(items) if items.len() == bounds.len() => items.as_ref().clone(),
+                _ => return fail(pos, format!("function {name} applied outside its domain: {}", show(&key))),
+            }
+        };
+        for (b, part) in bounds.iter().zip(parts) {
+            let set = self.eval(&b.set)?;
+            if !set.contains(&part).or_else(|m| fail(b.set.pos, m))? {
+                return fail(pos, format!("function {name} applied outside its domain: {} is not in {}", show(&part), show(&set)));
+            }
+            self.bind(b, part, pos)?;
+        }
+        Ok(())
+    }
+
+    /// `DOMAIN f` for a top-level function definition `f[x \in S] == e`:
+    /// its binders' sets (their product for several), without evaluating e,
+    /// as TLC does (e may take DOMAIN f). A LET function's is compiled to
+    /// the same (see `parse.rs`).
+    fn fn_def_domain(&mut self, d: u32, pos: Pos) -> R<Value> {
+        let prog = self.prog;
+        let def = &prog.defs[d as usize];
+        let Some(bounds) = &def.function else {
+            return fail(pos, format!("`{}` is not defined as a function", def.name));
+        };
+        let old = self.base;
+        let depth = self.stack.len();
+        self.base = depth;
+        let r = (|| {
+            if let [b] = bounds.as_slice() {
+                return self.eval(&b.set);
+            }
+            let sets = bounds.iter().map(|b| self.eval(&b.set)).collect::<R<Vec<Value>>>()?;
+            self.builtin_values(Builtin::Product, sets, pos)
+        })();
+        self.stack.truncate(depth);
+        self.base = old;
+        r
     }
 
     fn whole_fn_def(&mut self, d: u32, pos: Pos) -> R<Value> {
@@ -769,9 +803,11 @@ impl<'p, 's> Ctx<'p, 's> {
         let depth = self.stack.len();
         self.base = depth;
         let mut pairs = Vec::new();
-        let r = self.each_binding_keyed(bounds, pos, &mut |c, key| {
-            pairs.push((key, c.eval(body)?));
-            Ok(true)
+        let r = self.deeper(pos, |c| {
+            c.each_binding_keyed(bounds, pos, &mut |c, key| {
+                pairs.push((key, c.eval(body)?));
+                Ok(true)
+            })
         });
         self.stack.truncate(depth);
         self.base = old;
@@ -1170,7 +1206,7 @@ impl<'p, 's> Ctx<'p, 's> {
                 for v in vals {
                     self.push(v);
                 }
-                let r = self.enumerate(body, conts);
+                let r = self.deeper(e.pos, |c| c.enumerate(body, conts));
                 self.stack.truncate(depth);
                 self.base = old;
                 self.trail.truncate(mark);
@@ -1184,7 +1220,7 @@ impl<'p, 's> Ctx<'p, 's> {
                     for v in vals {
                         c.push(v);
                     }
-                    c.enumerate(&lambda.body, conts)
+                    c.deeper(e.pos, |c| c.enumerate(&lambda.body, conts))
                 })
             }
             Kind::Local(k) => {
@@ -1307,6 +1343,10 @@ impl<'p, 's> Ctx<'p, 's> {
     fn builtin(&mut self, b: Builtin, args: &'p [Expr], pos: Pos) -> R<Value> {
         use Builtin::*;
         match b {
+            Domain if matches!(&args[0].kind, Kind::Call(d, a) if a.is_empty() && self.prog.defs[*d as usize].function.is_some()) => {
+                let Kind::Call(d, _) = &args[0].kind else { unreachable!("matched above") };
+                self.fn_def_domain(*d, pos)
+            }
             Eq | Neq => {
                 let eq = match (self.peek(&args[0]), self.peek(&args[1])) {
                     (Some(x), Some(y)) => self.equal(x, y, pos)?,

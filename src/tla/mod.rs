@@ -11,6 +11,7 @@ pub mod eval;
 mod fold;
 pub mod model;
 pub mod parse;
+pub mod stack;
 pub mod value;
 
 use std::collections::HashMap;
@@ -126,6 +127,14 @@ impl Loader {
                 Diagnostic::new(Location::at(path, line), "TLA+ syntax error")
                     .evidence("line", text)
                     .hint("run SANY or TLC on the module to see the full parse error"),
+            ));
+        }
+        // Before anything walks the tree by recursion.
+        if let Some(node) = stack::too_nested(&src.tree) {
+            let at = node.start_position();
+            return Err(Error::Spec(
+                Diagnostic::new(Location::at_column(path, at.row + 1, at.column + 1), stack::nests_too_deeply())
+                    .hint("no spec nests expressions that deep; check that the right file was given"),
             ));
         }
         let root = src.tree.root_node();
