@@ -84,12 +84,12 @@ fn shorten(text: &str) -> String {
 }
 
 /// Bounds the bracket nesting of TLA+ source before tree-sitter parses it:
-/// `(`, `[`, `{` and `<<`, outside strings and comments. No spec nests
-/// anywhere near [`input::TLA`]'s `max nesting depth` times its factor of 4
-/// (an expression's brackets, not only a constant's); a file that does is
-/// refused before anything walks its tree.
-fn check_nesting(path: &Path, source: &str) -> Result<()> {
-    let limit = 4 * input::TLA.depth;
+/// `(`, `[`, `{` and `<<`, outside strings and comments, to `limit`. No spec
+/// nests anywhere near [`input::TLA`]'s `max nesting depth` times its factor
+/// of 4 (an expression's brackets, not only a constant's), the limit for
+/// [`Module`]; a file that does is refused before anything walks its tree
+/// (and before tree-sitter spends seconds on it).
+pub(crate) fn check_nesting(path: &Path, source: &str, limit: usize) -> Result<()> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
     let mut block_comments = 0usize;
@@ -133,7 +133,7 @@ fn check_nesting(path: &Path, source: &str) -> Result<()> {
                     return Err(Error::Spec(
                         Diagnostic::new(
                             Location::at_column(path, line, column),
-                            format!("brackets nest deeper than the limit `max nesting depth` of {limit}"),
+                            format!("the expression nests too deeply: brackets nest more than {limit} levels (the limit)"),
                         )
                         .hint("no spec nests expressions that deep; check that the right file was given"),
                     ));
@@ -162,7 +162,7 @@ impl Module {
     }
 
     pub fn parse(path: &Path, source: String) -> Result<Module> {
-        check_nesting(path, &source)?;
+        check_nesting(path, &source, 4 * input::TLA.depth)?;
         let tree = syntax_tree(&source);
         if let Some((line, text)) = first_error(&tree, &source) {
             return Err(Error::Spec(

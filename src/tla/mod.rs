@@ -121,7 +121,7 @@ impl Loader {
 
     /// Loads a module, then the modules it extends and instantiates.
     fn load(&mut self, path: &Path) -> Result<()> {
-        let src = parse::read_source(path).map_err(|m| Error::Spec(Diagnostic::new(Location::file(path), m)))?;
+        let src = parse::read_source(path)?;
         if let Some((line, text)) = crate::spec::tla::first_error(&src.tree, &src.text) {
             return Err(Error::Spec(
                 Diagnostic::new(Location::at(path, line), "TLA+ syntax error")

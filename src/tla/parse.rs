@@ -1091,9 +1091,14 @@ pub(super) fn def_param_names(src: &str, def: Node<'_>) -> Vec<Arc<str>> {
         .collect()
 }
 
-pub(super) fn read_source(path: &Path) -> Result<Source, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
+pub(super) fn read_source(path: &Path) -> crate::error::Result<Source> {
+    use crate::error::{Diagnostic, Error, Location};
+    let failed = |m: String| Error::Spec(Diagnostic::new(Location::file(path), m));
+    let bytes = std::fs::read(path).map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| failed(format!("{} is not valid UTF-8", path.display())))?;
+    // Brackets are the cheap part of [`super::stack::MAX_NESTING`]'s check,
+    // done before tree-sitter takes seconds over absurdly nested text.
+    crate::spec::tla::check_nesting(path, &text, super::stack::MAX_NESTING)?;
     let tree = crate::spec::tla::syntax_tree(&text);
     Ok(Source { path: path.to_path_buf(), text, tree })
 }

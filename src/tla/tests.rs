@@ -267,6 +267,29 @@ fn let_function_definitions_are_whole_functions_that_may_recurse() {
 }
 
 #[test]
+fn a_top_level_function_definition_may_take_its_own_domain() {
+    // As a LET one does: DOMAIN g is its binders' sets, not g evaluated.
+    let t = "EXTENDS Naturals, FiniteSets\n\
+             g[x \\in 1..5] == IF x = 1 THEN Cardinality(DOMAIN g) ELSE g[x - 1]\n\
+             h[a \\in 1..2, b \\in {\"a\"}] == IF <<a, b>> \\in DOMAIN h THEN a ELSE 0\n\
+             k[a, b \\in 1..2] == a\n\
+             X == <<g[5], DOMAIN g = 1..5, h[2, \"a\"], DOMAIN h = (1..2) \\X {\"a\"}, DOMAIN k = (1..2) \\X (1..2), g>>";
+    assert_eq!(shows_in(&[], t), "<<5, TRUE, 2, TRUE, TRUE, <<5, 5, 5, 5, 5>>>>");
+    // The domain check it shares with LET functions.
+    let e = shows("fib[21]");
+    assert!(e.contains("function fib applied outside its domain: 21 is not in"), "{e}");
+}
+
+#[test]
+fn recursion_deeper_than_the_stack_allows_is_an_error_not_an_abort() {
+    // On a test thread's small stack the stack-room check stops it.
+    let e = shows("Fact(100000)");
+    assert!(e.contains("line 4 column") && (e.contains("nests too deeply") || e.contains("recursion is too deep")), "{e}");
+    let e = shows("LET f[n \\in Nat] == f[n + 1] IN f[0]");
+    assert!(e.contains("line 7 column") && (e.contains("nests too deeply") || e.contains("recursion is too deep")), "{e}");
+}
+
+#[test]
 fn a_let_function_applied_outside_its_domain_is_an_error_at_the_application() {
     let expr = "LET f[n \\in 0..3] == n IN f[5]";
     let e = shows(expr);

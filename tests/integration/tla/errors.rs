@@ -107,3 +107,79 @@ fn refused_temporal_forms_and_config_sections_are_named_with_their_position() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("Sy.cfg:3") && text.contains("not a permutation of model values"), "{text}");
 }
+
+// ------------------------------------------------------------ depth limits
+
+/// A module evaluating `init` in Init, with `defs` before it.
+fn deep(module: &str, defs: &str, init: &str) -> (i32, String) {
+    check(module, &format!("EXTENDS Naturals, FiniteSets\nVARIABLE x\n{defs}\nInit == x = {init}\nNext == x' = x"), "INIT Init\nNEXT Next\n")
+}
+
+#[test]
+fn endless_recursion_stops_the_run_at_the_call_that_went_too_deep() {
+    const TOO_DEEP: &str = "recursion is too deep: more than 20000 nested calls";
+    // An operator calling itself, in Init.
+    let (code, text) = deep("Op", "RECURSIVE F(_)\nF(n) == F(n)", "F(0)");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Op.tla:5") && text.contains("(column 9)") && text.contains(TOO_DEEP), "{text}");
+    // The same in an invariant, checked by the workers.
+    let (code, text) = check(
+        "Inv",
+        "EXTENDS Naturals\nVARIABLE x\nRECURSIVE F(_)\nF(n) == F(n)\nInit == x = 0\nNext == x' = x\nOk == F(x) = 0",
+        "INIT Init\nNEXT Next\nINVARIANT Ok\n",
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Inv.tla:5") && text.contains("(column 9)") && text.contains(TOO_DEEP), "{text}");
+    // A LET function and a top-level function applying themselves.
+    let (code, text) = deep("LetFn", "", "LET f[y \\in Nat] == f[y + 1] IN f[0]");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("LetFn.tla:5") && text.contains("(column 33)") && text.contains(TOO_DEEP), "{text}");
+    let (code, text) = deep("TopFn", "g[y \\in Nat] == g[y + 1]", "g[0]");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("TopFn.tla:4") && text.contains("(column 17)") && text.contains(TOO_DEEP), "{text}");
+    // A recursion that ends, but 100,000 calls deep.
+    let (code, text) = deep("Deep", "RECURSIVE F(_)\nF(n) == IF n = 0 THEN 0 ELSE 1 + F(n - 1)", "F(100000)");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Deep.tla:5") && text.contains("(column 34)") && text.contains(TOO_DEEP), "{text}");
+    // A body nesting deep, called deep: the stack runs short before the
+    // call limit.
+    let body = format!("{}F(n - 1){}", "{".repeat(1900), "}".repeat(1900));
+    let (code, text) = deep("Nest", &format!("RECURSIVE F(_)\nF(n) == IF n = 0 THEN 0 ELSE {body}"), "F(20000)");
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Nest.tla:5") && text.contains("(column 1930)") && text.contains("the expression nests too deeply"), "{text}");
+}
+
+#[test]
+fn deep_recursion_within_the_limit_and_a_function_taking_its_own_domain_evaluate() {
+    let cfg = "INIT Init\nNEXT Next\nINVARIANT Ok\n";
+    let spec = "EXTENDS Naturals, FiniteSets\nVARIABLE x\nRECURSIVE F(_)\nF(n) == IF n = 0 THEN 0 ELSE 1 + F(n - 1)\n\
+                g[n \\in 0..x] == IF n = 0 THEN 0 ELSE 1 + g[n - 1]\n\
+                h[n \\in 1..5] == IF n = 1 THEN Cardinality(DOMAIN h) ELSE h[n - 1]\n\
+                Init == x = F(5000)\nNext == x' = x\nOk == x = 5000 /\\ g[x] = 5000 /\\ LET f[n \\in 0..x] == IF n = 0 THEN 0 ELSE 1 + f[n - 1] IN f[x] = 5000 /\\ h[5] = 5";
+    // (g's domain reads x so that g is not folded at load time: folding a
+    // recursive function evaluates it at every point of its domain.)
+    let (code, text) = check("Legal", spec, cfg);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("verdict: ok"), "{text}");
+    // The invariant fails when it should: the run really evaluated it.
+    let (code, text) = check("Legal", &spec.replace("h[5] = 5", "h[5] = 4"), cfg);
+    assert_eq!(code, 1, "{text}");
+}
+
+#[test]
+fn syntax_nested_too_deeply_is_refused_with_its_position() {
+    // Brackets: refused before tree-sitter parses the module.
+    for (module, open, close) in [("Parens", "(", ")"), ("Sets", "{", "}")] {
+        let n = if module == "Sets" { 20_000 } else { 50_000 };
+        let (code, text) = deep(module, "", &format!("{}1{}", open.repeat(n), close.repeat(n)));
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains(&format!("{module}.tla:5:2013")) && text.contains("the expression nests too deeply") && text.contains("2000"), "{text}");
+    }
+    // Operators without brackets: refused from the syntax tree.
+    let (code, text) = deep("Nots", "", &format!("{}TRUE", "~".repeat(5_000)));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("Nots.tla:5:") && text.contains("more than 2000 levels of syntax"), "{text}");
+    // 1,000 levels are fine.
+    let (code, text) = deep("Fine", "", &format!("{}1{}", "(".repeat(1000), ")".repeat(1000)));
+    assert_eq!(code, 0, "{text}");
+}
