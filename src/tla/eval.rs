@@ -79,6 +79,28 @@ enum Slot<'p> {
     Pending(&'p Expr),
 }
 
+/// The elements of a finite set, in order: listed, or the integers lo..hi.
+enum Elems {
+    List(Arc<Vec<Value>>),
+    Ints(i64, i64),
+}
+
+impl Elems {
+    fn len(&self) -> usize {
+        match self {
+            Elems::List(items) => items.len(),
+            Elems::Ints(lo, hi) => if hi < lo { 0 } else { (hi - lo) as usize + 1 },
+        }
+    }
+
+    fn get(&self, k: usize) -> Value {
+        match self {
+            Elems::List(items) => items[k].clone(),
+            Elems::Ints(lo, _) => Value::Int(lo + k as i64),
+        }
+    }
+}
+
 /// Which variables an `x = e` conjunct may bind.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Mode {
@@ -449,10 +471,10 @@ impl<'p, 's> Ctx<'p, 's> {
                 Ok(Value::set_of(vals))
             }
             Kind::SetFilter(bound, pred) => {
-                let set = self.eval(&bound.set)?;
-                let items = set.elements().or_else(|m| fail(bound.set.pos, m))?;
+                let items = self.elems(&bound.set)?;
                 let mut out = Vec::new();
-                for x in items.iter() {
+                for k in 0..items.len() {
+                    let x = items.get(k);
                     let n = self.bind(bound, x.clone(), e.pos)?;
                     let ok = self.eval_bool(pred);
                     self.pop(n);
@@ -815,6 +837,33 @@ impl<'p, 's> Ctx<'p, 's> {
         Ok(Value::fun_of(pairs))
     }
 
+    /// The elements a binder ranges over. `DOMAIN s` of a sequence and a
+    /// range `a..b` are integers counted, not listed; any other set is
+    /// evaluated and listed (with the errors of [`Value::elements`]).
+    fn elems(&mut self, set: &'p Expr) -> R<Elems> {
+        match &set.kind {
+            Kind::Builtin(Builtin::Domain, args) if args.len() == 1 => {
+                if let Some(Value::Seq(items)) = self.peek(&args[0]) {
+                    return Ok(Elems::Ints(1, items.len() as i64));
+                }
+            }
+            Kind::Builtin(Builtin::Range, args) if args.len() == 2 => {
+                let lo = self.eval(&args[0])?;
+                let hi = self.eval(&args[1])?;
+                if let (Value::Int(a), Value::Int(b)) = (&lo, &hi) {
+                    if b.saturating_sub(*a) <= super::value::EAGER_RANGE {
+                        return Ok(Elems::Ints(*a, *b));
+                    }
+                }
+                let v = self.builtin_values(Builtin::Range, vec![lo, hi], set.pos)?;
+                return Ok(Elems::List(v.elements().or_else(|m| fail(set.pos, m))?));
+            }
+            _ => {}
+        }
+        let v = self.eval(set)?;
+        Ok(Elems::List(v.elements().or_else(|m| fail(set.pos, m))?))
+    }
+
     /// Binds one binder to x; returns the number of slots pushed.
     fn bind(&mut self, b: &Bound, x: Value, pos: Pos) -> R<usize> {
         match b.tuple {
@@ -838,8 +887,7 @@ impl<'p, 's> Ctx<'p, 's> {
     fn each_binding(&mut self, bounds: &'p [Bound], pos: Pos, f: &mut dyn FnMut(&mut Self) -> R<bool>) -> R<bool> {
         let mut sets = Vec::with_capacity(bounds.len());
         for b in bounds {
-            let s = self.eval(&b.set)?;
-            sets.push(s.elements().or_else(|m| fail(b.set.pos, m))?);
+            sets.push(self.elems(&b.set)?);
         }
         self.each_of(bounds, &sets, 0, pos, false, &mut |c, _| f(c))
     }
@@ -854,8 +902,7 @@ impl<'p, 's> Ctx<'p, 's> {
     ) -> R<bool> {
         let mut sets = Vec::with_capacity(bounds.len());
         for b in bounds {
-            let s = self.eval(&b.set)?;
-            sets.push(s.elements().or_else(|m| fail(b.set.pos, m))?);
+            sets.push(self.elems(&b.set)?);
         }
         self.each_of(bounds, &sets, 0, pos, true, f)
     }
@@ -863,7 +910,7 @@ impl<'p, 's> Ctx<'p, 's> {
     fn each_of(
         &mut self,
         bounds: &'p [Bound],
-        sets: &[Arc<Vec<Value>>],
+        sets: &[Elems],
         i: usize,
         pos: Pos,
         keyed: bool,
@@ -873,8 +920,8 @@ impl<'p, 's> Ctx<'p, 's> {
             let key = if keyed { self.key_of(bounds) } else { Value::Bool(false) };
             return f(self, key);
         }
-        for x in sets[i].iter() {
-            let n = self.bind(&bounds[i], x.clone(), pos)?;
+        for k in 0..sets[i].len() {
+            let n = self.bind(&bounds[i], sets[i].get(k), pos)?;
             let go = self.each_of(bounds, sets, i + 1, pos, keyed, f);
             self.pop(n);
             if !go? {
@@ -1342,6 +1389,16 @@ impl<'p, 's> Ctx<'p, 's> {
 
     fn builtin(&mut self, b: Builtin, args: &'p [Expr], pos: Pos) -> R<Value> {
         use Builtin::*;
+        // The size of a sequence or a set read where it is, not cloned.
+        if let (Len | Cardinality, [x]) = (b, args) {
+            let n = self.peek(x).and_then(|v| match (b, v) {
+                (Len, Value::Seq(items)) | (Cardinality, Value::Set(items)) => Some(items.len()),
+                _ => None,
+            });
+            if let Some(n) = n {
+                return Ok(Value::Int(n as i64));
+            }
+        }
         match b {
             Domain if matches!(&args[0].kind, Kind::Call(d, a) if a.is_empty() && self.prog.defs[*d as usize].function.is_some()) => {
                 let Kind::Call(d, _) = &args[0].kind else { unreachable!("matched above") };

@@ -370,7 +370,7 @@ pub fn prepare(tla: &Path, cfg: &Cfg, libs: &[std::path::PathBuf]) -> Result<(Ar
                 Diagnostic::new(at(named.line), format!("`{}` is not a state predicate", named.name)).hint("list temporal formulas under PROPERTIES"),
             ));
         }
-        checks.push(Checked { name: named.name.clone(), kind: CheckKind::Invariant(judge(ExprRef(body), Vec::new(), &named.name, false)) });
+        checks.push(Checked { name: named.name.clone(), kind: CheckKind::Invariant(judge(&prog, ExprRef(body), Vec::new(), &named.name, false)) });
     }
     for named in &cfg.properties {
         let body = def_body(&named.name, named.line)?;
@@ -478,7 +478,7 @@ fn property(prog: &Program, e: &Expr, name: &str, locals: &mut Vec<Value>, out: 
             Ok(ExprRef(e))
         }
     };
-    let j = |e: ExprRef, locals: &Vec<Value>, eventually: bool| judge(e, locals.clone(), name, eventually);
+    let j = |e: ExprRef, locals: &Vec<Value>, eventually: bool| judge(prog, e, locals.clone(), name, eventually);
     match &e.kind {
         Kind::And(items) => {
             for i in items {
@@ -590,19 +590,108 @@ fn always_true() -> Arc<crate::checker::Judge<TlaModel>> {
     Arc::new(|_: &TlaModel, _: &TlaState| -> Verdict { Ok(()) })
 }
 
-fn judge(e: ExprRef, locals: Vec<Value>, name: &str, eventually: bool) -> Arc<crate::checker::Judge<TlaModel>> {
+fn judge(prog: &Program, e: ExprRef, locals: Vec<Value>, name: &str, eventually: bool) -> Arc<crate::checker::Judge<TlaModel>> {
     let headline: Arc<str> = if eventually {
         Arc::from(format!("{name}: the behaviour never reaches a state where it holds"))
     } else {
         Arc::from(format!("{name} is violated"))
     };
+    let cache = reads(prog, e.get()).filter(|vars| vars.len() < prog.vars.len()).map(ByReads::new);
     Arc::new(move |m: &TlaModel, s: &TlaState| -> Verdict {
-        if m.holds_with(e.get(), s, &locals) {
+        let holds = match &cache {
+            Some(cache) => cache.get_or(s, || m.holds_with(e.get(), s, &locals)),
+            None => m.holds_with(e.get(), s, &locals),
+        };
+        if holds {
             Ok(())
         } else {
             Err(Violation::new(headline.to_string()))
         }
     })
+}
+
+/// The state variables a state predicate reads, directly or through the
+/// definitions, LET operators and operators passed as arguments it calls;
+/// `None` when that is not a question of which variables (ENABLED, UNCHANGED,
+/// a primed expression) or when evaluating it has an effect (Print).
+pub(super) fn reads(prog: &Program, e: &Expr) -> Option<Vec<u32>> {
+    let mut vars = std::collections::BTreeSet::new();
+    let mut opaque = false;
+    let mut defs = std::collections::HashSet::new();
+    let mut lets = std::collections::HashSet::new();
+    let mut todo = vec![e];
+    while let Some(x) = todo.pop() {
+        let mut more: Vec<&Expr> = Vec::new();
+        super::visit(x, &mut |k| match k {
+            Kind::Var(v) | Kind::Prime(v) => {
+                vars.insert(*v);
+            }
+            Kind::PrimeExpr(_) | Kind::Unchanged(_) | Kind::Enabled(_) => opaque = true,
+            Kind::Builtin(super::ast::Builtin::Print | super::ast::Builtin::PrintT, _) => opaque = true,
+            Kind::Call(d, _) | Kind::FnDefApply(d, _) | Kind::OpValue(d) => {
+                if defs.insert(*d) {
+                    let def = &prog.defs[*d as usize];
+                    more.extend(def.body.iter());
+                    more.extend(def.function.iter().flatten().map(|b| &b.set));
+                }
+            }
+            Kind::LetCall(i, _) | Kind::LetFnApply(i, _) => {
+                if lets.insert(*i) {
+                    more.push(&prog.lambdas[*i as usize].body);
+                }
+            }
+            _ => {}
+        });
+        todo.extend(more);
+    }
+    (!opaque).then(|| vars.into_iter().collect())
+}
+
+/// The results of one state predicate by the values of the variables it
+/// reads, when it reads only some of them: the states of a search that
+/// agree on those (many, when the others vary alone) share one evaluation.
+/// A result is filed under a 128-bit hash of those values (two 64-bit
+/// hashes with different seeds), so the cache holds no values; a search's
+/// state store already rests on 64-bit fingerprints. Each shard keeps at
+/// most [`ByReads::CAP`] results and starts over when full: at most
+/// 16 x 4,096 x 32 bytes (2 MiB) per predicate.
+struct ByReads {
+    vars: Vec<u32>,
+    shards: Vec<Mutex<hashbrown::HashTable<(u128, bool)>>>,
+}
+
+impl ByReads {
+    const SHARDS: usize = 16;
+    const CAP: usize = 1 << 12;
+
+    fn new(vars: Vec<u32>) -> ByReads {
+        ByReads { vars, shards: (0..Self::SHARDS).map(|_| Mutex::new(hashbrown::HashTable::new())).collect() }
+    }
+
+    fn get_or(&self, s: &TlaState, eval: impl FnOnce() -> bool) -> bool {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut lo = foldhash::quality::FixedState::with_seed(0x9e37_79b9_7f4a_7c15).build_hasher();
+        let mut hi = foldhash::quality::FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).build_hasher();
+        for &v in &self.vars {
+            s.0[v as usize].hash(&mut lo);
+            s.0[v as usize].hash(&mut hi);
+        }
+        let (lo, hi) = (lo.finish(), hi.finish());
+        let key = (u128::from(hi) << 64) | u128::from(lo);
+        let shard = &self.shards[(hi as usize) % Self::SHARDS];
+        if let Some((_, b)) = shard.lock().unwrap_or_else(|p| p.into_inner()).find(lo, |(k, _)| *k == key) {
+            return *b;
+        }
+        let b = eval();
+        let mut table = shard.lock().unwrap_or_else(|p| p.into_inner());
+        if table.len() >= Self::CAP {
+            table.clear();
+        }
+        if table.find(lo, |(k, _)| *k == key).is_none() {
+            table.insert_unique(lo, (key, b), |(k, _)| *k as u64);
+        }
+        b
+    }
 }
 
 /// A fairness condition of the behaviour spec: `WF_v(A)` or `SF_v(A)`,

@@ -356,3 +356,37 @@ fn operator_symbols_defined_in_let_and_passed_as_arguments() {
         assert!(e.contains("an operator TLA+ fixes") && e.contains(&format!("T.tla:{line}")), "{t}: {e}");
     }
 }
+
+/// The variables a state predicate reads, which its results are cached by
+/// (`model::ByReads`): through definitions, LET functions and operators
+/// passed as arguments; unknown (no cache) under ENABLED or Print.
+#[test]
+fn a_predicate_reads_the_variables_it_reaches_and_no_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tla = dir.path().join("R.tla");
+    let src = "---- MODULE R ----\nEXTENDS Naturals, TLC\nVARIABLES x, y, z\n\
+               Helper(a) == a + z > 0\n\
+               Apply(F(_), a) == F(a)\n\
+               P == x > 0\n\
+               Q == Helper(y)\n\
+               L == LET f[i \\in 1..2] == y + i IN f[1] > 0\n\
+               O == Apply(LAMBDA a : a < z, 1)\n\
+               C == 1 > 0\n\
+               E == ENABLED (x' = 1)\n\
+               W == PrintT(x) /\\ TRUE\n\
+               Init == x = 0 /\\ y = 0 /\\ z = 0\nNext == UNCHANGED <<x, y, z>>\n====\n";
+    std::fs::write(&tla, src).expect("write");
+    let cfg = Cfg::parse(Path::new("R.cfg"), "INIT Init\nNEXT Next\n").expect("cfg");
+    let prog = super::load(&tla, &cfg, &[]).expect("load");
+    let reads = |name: &str| {
+        let d = prog.def(name).expect(name);
+        super::model::reads(&prog, prog.defs[d as usize].body.as_ref().expect("body"))
+    };
+    assert_eq!(reads("P"), Some(vec![0]));
+    assert_eq!(reads("Q"), Some(vec![1, 2]));
+    assert_eq!(reads("L"), Some(vec![1]));
+    assert_eq!(reads("O"), Some(vec![2]));
+    assert_eq!(reads("C"), Some(vec![]));
+    assert_eq!(reads("E"), None);
+    assert_eq!(reads("W"), None);
+}
