@@ -299,6 +299,51 @@ pub struct RoundTrip {
     pub tracestate: String,
 }
 
+/// The part of a round trip that did not come back as it was injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Broken {
+    /// The SDK extracted no valid context.
+    Context,
+    TraceId,
+    /// The span id (W3C: the parent-id).
+    SpanId,
+    /// The sampled decision (W3C: the flags).
+    Sampled,
+    Tracestate,
+}
+
+impl Broken {
+    /// Its name among `names`, the names of the five parts in the order
+    /// above (each header format names them its own way).
+    pub fn named(self, names: [&'static str; 5]) -> &'static str {
+        names[self as usize]
+    }
+}
+
+impl RoundTrip {
+    /// The first part of what the SDK extracted from its own injected
+    /// headers that differs from what it injected: the child's trace id,
+    /// `sender` (the span id the headers carry) and the child's sampled flag,
+    /// and, when `with_tracestate`, the child's tracestate (by members).
+    pub fn broken(&self, child: &Child, sender: &str, with_tracestate: bool) -> Option<Broken> {
+        if !self.valid {
+            Some(Broken::Context)
+        } else if self.trace_id != child.trace_id {
+            Some(Broken::TraceId)
+        } else if self.span_id != sender {
+            Some(Broken::SpanId)
+        } else if self.sampled != child.sampled {
+            Some(Broken::Sampled)
+        } else if with_tracestate
+            && !ReportedState::parse(&self.tracestate).members().eq(ReportedState::parse(&child.tracestate).members())
+        {
+            Some(Broken::Tracestate)
+        } else {
+            None
+        }
+    }
+}
+
 impl fmt::Display for Observation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(status) = &self.refused {
@@ -552,22 +597,9 @@ pub fn classify(
         push(class, rule);
     }
 
-    let back = &seen.round_trip;
-    let what = if !back.valid {
-        Some("context")
-    } else if back.trace_id != seen.child.trace_id {
-        Some("trace-id")
-    } else if back.span_id != sender {
-        Some("parent-id")
-    } else if back.sampled != seen.child.sampled {
-        Some("flags")
-    } else if !ReportedState::parse(&back.tracestate).members().eq(ReportedState::parse(&seen.child.tracestate).members()) {
-        Some("tracestate")
-    } else {
-        None
-    };
-    if let Some(what) = what {
-        let rule = if what == "tracestate" { differential::mutating_rule() } else { differential::continue_rule() };
+    if let Some(broken) = seen.round_trip.broken(&seen.child, sender, true) {
+        let what = broken.named(["context", "trace-id", "parent-id", "flags", "tracestate"]);
+        let rule = if broken == Broken::Tracestate { differential::mutating_rule() } else { differential::continue_rule() };
         push(Class::of(&["roundtrip", "unstable", what]), rule);
     }
     found

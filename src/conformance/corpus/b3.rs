@@ -206,19 +206,9 @@ pub fn classify(carrier: &Carrier, reader: Reader, seen: &Observation) -> Vec<Fi
         Extracted::Absent | Extracted::SamplingOnly(_) => {}
     }
 
-    let back = &seen.round_trip;
-    let what = if !back.valid {
-        Some("context")
-    } else if back.trace_id != seen.child.trace_id {
-        Some("trace-id")
-    } else if back.span_id != sender {
-        Some("span-id")
-    } else if back.sampled != seen.child.sampled {
-        Some("sampled")
-    } else {
-        None
-    };
-    if let Some(what) = what {
+    // B3 carries no tracestate.
+    if let Some(broken) = seen.round_trip.broken(&seen.child, sender, false) {
+        let what = broken.named(["context", "trace-id", "span-id", "sampled", "tracestate"]);
         push(format!("roundtrip/unstable/{what}"), CONTINUE_RULE);
     }
     found
