@@ -149,8 +149,10 @@ pub struct Ctx<'p, 's> {
     /// once per state.
     memo: Memo,
     pub out: Vec<Generated>,
-    /// Calls being evaluated, nested (see [`super::stack`]).
+    /// Calls being evaluated, nested, and the thread's [`stack::floor`]
+    /// (a context is used on the thread that made it).
     calls: u32,
+    floor: usize,
 }
 
 /// Values of definitions computed in one state: argument-free ones by
@@ -186,6 +188,7 @@ impl<'p, 's> Ctx<'p, 's> {
             memo: Memo::default(),
             out: Vec::new(),
             calls: 0,
+            floor: stack::floor(),
         }
     }
 
@@ -227,7 +230,7 @@ impl<'p, 's> Ctx<'p, 's> {
         if self.calls >= stack::MAX_CALL_DEPTH {
             return fail(pos, stack::too_deep());
         }
-        if !stack::room() {
+        if !stack::room(self.floor) {
             return fail(pos, stack::out_of_stack());
         }
         self.calls += 1;

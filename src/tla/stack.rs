@@ -40,17 +40,23 @@ thread_local! {
     static FLOOR: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Whether this thread's stack has room for another call.
-#[inline]
-pub fn room() -> bool {
-    let here = 0u8;
-    let sp = std::hint::black_box(&here) as *const u8 as usize;
+/// The lowest stack address at which this thread has room for another
+/// call (1 when unknown: every address passes).
+pub fn floor() -> usize {
     let mut floor = FLOOR.get();
     if floor == 0 {
         floor = find_floor();
         FLOOR.set(floor);
     }
-    sp > floor
+    floor
+}
+
+/// Whether the stack has room for another call, given this thread's
+/// [`floor`].
+#[inline]
+pub fn room(floor: usize) -> bool {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize > floor
 }
 
 #[cfg(target_os = "linux")]
