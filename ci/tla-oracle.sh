@@ -25,12 +25,12 @@
 # It prints one line per config with both engines' wall and CPU times, and
 # exits 0 when every config agrees, 1 when any differs or fails.
 #
-# What it cost on the project's 2-core machine, shared with other builds
-# (load average 5-12), interpreter wall time: the 22 TraceContext configs and
-# the conform config 38 s together; Workflow.cfg 50 s, bug_NoCompensation 24 s,
-# fault_WorkerCrash 57 s, the other Workflow configs 100-620 s each, and
-# fault_TimeoutAfterSideEffect (431,699 states) over 900 s; the bench configs
-# TraceContext_bench 667 s and Workflow_large not measured.
+# What it cost on the project's 2-core machine, shared with one other build
+# (load average 3), interpreter wall time with the default threads, on
+# 2026-11-29: the 13 Workflow configs 110 s together (Workflow.cfg 3.9 s,
+# fault_TimeoutAfterSideEffect, 431,699 states, 45.6 s); the bench configs
+# Workflow_large (833,025 states) 156 s and TraceContext_bench (1,226,497
+# states) 75 s. Every one agreed with the Rust model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TRACEWRIGHT=${TRACEWRIGHT:-target/release/tracewright}

@@ -647,6 +647,35 @@ pub(super) fn reads(prog: &Program, e: &Expr) -> Option<Vec<u32>> {
     (!opaque).then(|| vars.into_iter().collect())
 }
 
+/// Calls `f` with the two 64-bit hashes (different seeds) of each variable
+/// in `vars` of state `s`, in order. The hashes of the last state asked
+/// about are kept per thread: the predicates of one state are judged one
+/// after the other, and share them. The state is held while they are kept,
+/// so its address is not reused by another.
+fn var_hashes(s: &TlaState, vars: &[u32], mut f: impl FnMut(u64, u64)) {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(TlaState, Vec<Option<(u64, u64)>>)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if !matches!(&*last, Some((t, _)) if Arc::ptr_eq(&t.0, &s.0)) {
+            *last = Some((s.clone(), vec![None; s.0.len()]));
+        }
+        let (_, hashes) = last.as_mut().expect("set above");
+        for &v in vars {
+            let (a, b) = *hashes[v as usize].get_or_insert_with(|| {
+                let mut lo = foldhash::quality::FixedState::with_seed(0x9e37_79b9_7f4a_7c15).build_hasher();
+                let mut hi = foldhash::quality::FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).build_hasher();
+                s.0[v as usize].hash(&mut lo);
+                s.0[v as usize].hash(&mut hi);
+                (lo.finish(), hi.finish())
+            });
+            f(a, b);
+        }
+    })
+}
+
 /// The results of one state predicate by the values of the variables it
 /// reads, when it reads only some of them: the states of a search that
 /// agree on those (many, when the others vary alone) share one evaluation.
@@ -669,14 +698,11 @@ impl ByReads {
     }
 
     fn get_or(&self, s: &TlaState, eval: impl FnOnce() -> bool) -> bool {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut lo = foldhash::quality::FixedState::with_seed(0x9e37_79b9_7f4a_7c15).build_hasher();
-        let mut hi = foldhash::quality::FixedState::with_seed(0xc2b2_ae3d_27d4_eb4f).build_hasher();
-        for &v in &self.vars {
-            s.0[v as usize].hash(&mut lo);
-            s.0[v as usize].hash(&mut hi);
-        }
-        let (lo, hi) = (lo.finish(), hi.finish());
+        let (mut lo, mut hi) = (0u64, 0u64);
+        var_hashes(s, &self.vars, |a, b| {
+            lo = (lo.rotate_left(23) ^ a).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            hi = (hi.rotate_left(29) ^ b).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+        });
         let key = (u128::from(hi) << 64) | u128::from(lo);
         let shard = &self.shards[(hi as usize) % Self::SHARDS];
         if let Some((_, b)) = shard.lock().unwrap_or_else(|p| p.into_inner()).find(lo, |(k, _)| *k == key) {

@@ -390,3 +390,11 @@ fn a_predicate_reads_the_variables_it_reaches_and_no_others() {
     assert_eq!(reads("E"), None);
     assert_eq!(reads("W"), None);
 }
+
+/// A value is two words: states hold vectors of them, and the memory line
+/// of a run depends on it.
+#[test]
+fn a_value_is_two_words() {
+    assert_eq!(std::mem::size_of::<Value>(), 16);
+    assert_eq!(std::mem::size_of::<super::value::Str>(), 8);
+}

@@ -19,20 +19,44 @@ use std::sync::{Arc, Mutex};
 /// An interned string (a string value, a model value, a record field name):
 /// every string with the same text is one allocation for the rest of the
 /// process, so a copy is a pointer copy with no reference count that threads
-/// would share, and equality is pointer equality. It orders and hashes by
-/// its text, so sets and fingerprints do not depend on the order strings
-/// were first seen (which differs between runs with more than one thread).
+/// would share, and equality is pointer equality. It orders by its text and
+/// hashes by a hash of its text computed once, when it is interned, so sets
+/// and fingerprints do not depend on the order strings were first seen
+/// (which differs between runs with more than one thread), and hashing a
+/// record does not read its field names again.
 ///
 /// The texts are never freed: a run holds the strings of its spec, its
 /// config and those its expressions build (`\o`, ToString), a bounded set.
 #[derive(Clone, Copy)]
-pub struct Str(&'static str);
+pub struct Str(&'static Interned);
 
-static POOL: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+pub struct Interned {
+    hash: u64,
+    text: Box<str>,
+}
+
+impl std::borrow::Borrow<str> for &'static Interned {
+    fn borrow(&self) -> &str {
+        &self.text
+    }
+}
+impl PartialEq for Interned {
+    fn eq(&self, other: &Interned) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Interned {}
+impl std::hash::Hash for Interned {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state)
+    }
+}
+
+static POOL: Mutex<Option<HashSet<&'static Interned>>> = Mutex::new(None);
 
 thread_local! {
     /// Strings this thread already interned: most lookups take no lock.
-    static SEEN: std::cell::RefCell<HashSet<&'static str, foldhash::fast::FixedState>> =
+    static SEEN: std::cell::RefCell<HashSet<&'static Interned, foldhash::fast::FixedState>> =
         std::cell::RefCell::new(HashSet::with_hasher(foldhash::fast::FixedState::default()));
 }
 
@@ -47,7 +71,11 @@ impl Str {
             match pool.get(s) {
                 Some(found) => *found,
                 None => {
-                    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+                    use std::hash::{BuildHasher, Hash, Hasher};
+                    // A fixed seed: the same text hashes the same in every run.
+                    let mut h = foldhash::quality::FixedState::with_seed(0x5bd1_e995_9e37_79b9).build_hasher();
+                    s.hash(&mut h);
+                    let leaked: &'static Interned = Box::leak(Box::new(Interned { hash: h.finish(), text: s.into() }));
                     pool.insert(leaked);
                     leaked
                 }
@@ -58,7 +86,7 @@ impl Str {
     }
 
     pub fn as_str(&self) -> &'static str {
-        self.0
+        &self.0.text
     }
 }
 
@@ -71,7 +99,7 @@ impl From<&str> for Str {
 impl std::ops::Deref for Str {
     type Target = str;
     fn deref(&self) -> &str {
-        self.0
+        &self.0.text
     }
 }
 
@@ -89,25 +117,25 @@ impl PartialOrd for Str {
 }
 impl Ord for Str {
     fn cmp(&self, other: &Str) -> Ordering {
-        if self == other { Ordering::Equal } else { self.0.cmp(other.0) }
+        if self == other { Ordering::Equal } else { self.0.text.cmp(&other.0.text) }
     }
 }
 
 impl std::hash::Hash for Str {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.hash(state)
+        state.write_u64(self.0.hash)
     }
 }
 
 impl fmt::Display for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0.text)
     }
 }
 
 impl fmt::Debug for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
+        fmt::Debug::fmt(&*self.0.text, f)
     }
 }
 
