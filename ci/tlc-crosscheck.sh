@@ -55,11 +55,19 @@ for cfg in sys.argv[1:]:
     # A config in a subdirectory (bench/, conform/) belongs to the module above it.
     if not any(f.endswith(".tla") for f in os.listdir(directory)):
         directory = os.path.dirname(directory)
-    module = [f for f in os.listdir(directory) if f.endswith(".tla")][0][:-4]
+    # The module named as the config (Foo.cfg, Foo_variant.cfg -> Foo.tla),
+    # or the one module of the directory.
+    stem = os.path.basename(cfg)[:-4]
+    named = [m for m in (stem, stem.split("_")[0]) if os.path.exists(os.path.join(directory, m + ".tla"))]
+    module = named[0] if named else [f for f in os.listdir(directory) if f.endswith(".tla")][0][:-4]
     # TLC runs on a copy of the module in a scratch directory, beside the
     # config variants it is given, so nothing is written under specs/.
     scratch = tempfile.mkdtemp(dir=work)
-    shutil.copy(os.path.join(directory, module + ".tla"), scratch)
+    # Beside it, the other modules of its directory (those it extends or
+    # instantiates).
+    for f in os.listdir(directory):
+        if f.endswith(".tla"):
+            shutil.copy(os.path.join(directory, f), scratch)
     module_path = os.path.join(scratch, module)
     cfg_text = open(cfg).read()
     run = json.loads(subprocess.run([tw, "check", cfg, "--format", "json", "--out", os.path.join(work, "traces"),
