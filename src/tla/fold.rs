@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use super::ast::{Builtin, ExceptStep, Expr, Kind, Lambda};
+use super::ast::{self, Builtin, Expr, Kind, Lambda};
 use super::eval::Ctx;
 use super::value::Value;
 use super::Program;
@@ -98,72 +98,7 @@ fn foldable(prog: &Program, k: &Kind) -> bool {
 fn visit_mut(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
     {
         let mut each = |x: &mut Expr| visit_mut(x, f);
-        match &mut e.kind {
-            Kind::Lit(_) | Kind::Const(_) | Kind::Var(_) | Kind::Prime(_) | Kind::Local(_) | Kind::OpValue(_) | Kind::BuiltinValue(..) => {}
-            Kind::PrimeExpr(a) | Kind::Not(a) | Kind::Unchanged(a) | Kind::Enabled(a) | Kind::Always(a) | Kind::Eventually(a) => each(a),
-            Kind::Call(_, xs) | Kind::LetCall(_, xs) | Kind::LetFnApply(_, xs) | Kind::ParamCall(_, xs) | Kind::FnDefApply(_, xs) | Kind::Builtin(_, xs)
-            | Kind::And(xs) | Kind::Or(xs) | Kind::SetEnum(xs) | Kind::Tuple(xs) => xs.iter_mut().for_each(each),
-            Kind::Lambda(l) => {
-                if let Some(l) = Arc::get_mut(l) {
-                    each(&mut l.body)
-                }
-            }
-            Kind::Implies(a, b) | Kind::Equiv(a, b) | Kind::FunSet(a, b) | Kind::BoxAction(a, b) | Kind::AngleAction(a, b) | Kind::LeadsTo(a, b) => {
-                each(a);
-                each(b)
-            }
-            Kind::If(a, b, c) => {
-                each(a);
-                each(b);
-                each(c)
-            }
-            Kind::Case(arms, other) => {
-                for (g, v) in arms {
-                    each(g);
-                    each(v);
-                }
-                if let Some(o) = other {
-                    each(o)
-                }
-            }
-            Kind::Let { values, body, .. } => {
-                for v in values.iter_mut() {
-                    if let Some(v) = Arc::get_mut(v) {
-                        each(v)
-                    }
-                }
-                each(body)
-            }
-            Kind::Exists(bs, body) | Kind::Forall(bs, body) | Kind::SetMap(bs, body) | Kind::FunDef(bs, body) => {
-                bs.iter_mut().for_each(|b| each(&mut b.set));
-                each(body)
-            }
-            Kind::Choose(b, body) | Kind::SetFilter(b, body) => {
-                each(&mut b.set);
-                each(body)
-            }
-            Kind::FunApp(a, xs) => {
-                each(a);
-                xs.iter_mut().for_each(each)
-            }
-            Kind::Dot(a, _) => each(a),
-            Kind::RecDef(fs) | Kind::RecSet(fs) => fs.iter_mut().for_each(|(_, v)| each(v)),
-            Kind::Except(a, ups, _) => {
-                each(a);
-                for (path, v) in ups.iter_mut() {
-                    for s in path.iter_mut() {
-                        if let ExceptStep::Apply(xs) = s {
-                            xs.iter_mut().for_each(&mut each)
-                        }
-                    }
-                    each(v)
-                }
-            }
-            Kind::Fair { vars, action, .. } => {
-                each(vars);
-                each(action)
-            }
-        }
+        each_child!(&mut e.kind, each, Arc::get_mut, mut);
     }
     f(e)
 }

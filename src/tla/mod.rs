@@ -6,6 +6,97 @@
 //! What is refused (with its position, exit 2) rather than half-supported is
 //! listed in [`REFUSED`].
 
+/// The children of a syntax-tree node, in order, for the walks over the tree
+/// (`visit`, and `fold::visit_mut` that rewrites it): `$kind` is `&e.kind`
+/// or `&mut e.kind`, `$each` a closure called on each child expression, and
+/// `$arc` what reaches into the `Arc` of a LAMBDA or a LET value, giving an
+/// `Option` (`Some` to read it; `Arc::get_mut` to rewrite it, which leaves a
+/// shared one alone). The written-out `&`/`&mut` of a field is `$($mut)?`.
+macro_rules! each_child {
+    ($kind:expr, $each:ident, $arc:path $(, $mut_:tt)?) => {
+        match $kind {
+            Kind::Lit(_) | Kind::Const(_) | Kind::Var(_) | Kind::Prime(_) | Kind::Local(_) | Kind::OpValue(_) | Kind::BuiltinValue(..) => {}
+            Kind::PrimeExpr(a) | Kind::Not(a) | Kind::Unchanged(a) | Kind::Enabled(a) | Kind::Always(a) | Kind::Eventually(a) => $each(a),
+            Kind::Call(_, xs) | Kind::LetCall(_, xs) | Kind::LetFnApply(_, xs) | Kind::ParamCall(_, xs) | Kind::FnDefApply(_, xs)
+            | Kind::Builtin(_, xs) | Kind::And(xs) | Kind::Or(xs) | Kind::SetEnum(xs) | Kind::Tuple(xs) => {
+                for x in xs {
+                    $each(x)
+                }
+            }
+            Kind::Lambda(l) => {
+                if let Some(l) = $arc(l) {
+                    $each(& $($mut_)? l.body)
+                }
+            }
+            Kind::Implies(a, b) | Kind::Equiv(a, b) | Kind::FunSet(a, b) | Kind::BoxAction(a, b) | Kind::AngleAction(a, b) | Kind::LeadsTo(a, b) => {
+                $each(a);
+                $each(b)
+            }
+            Kind::If(a, b, c) => {
+                $each(a);
+                $each(b);
+                $each(c)
+            }
+            Kind::Case(arms, other) => {
+                for (g, v) in arms {
+                    $each(g);
+                    $each(v);
+                }
+                if let Some(o) = other {
+                    $each(o)
+                }
+            }
+            Kind::Let { values, body, .. } => {
+                for v in values {
+                    if let Some(v) = $arc(v) {
+                        $each(v)
+                    }
+                }
+                $each(body)
+            }
+            Kind::Exists(bs, body) | Kind::Forall(bs, body) | Kind::SetMap(bs, body) | Kind::FunDef(bs, body) => {
+                for b in bs {
+                    $each(& $($mut_)? b.set)
+                }
+                $each(body)
+            }
+            Kind::Choose(b, body) | Kind::SetFilter(b, body) => {
+                $each(& $($mut_)? b.set);
+                $each(body)
+            }
+            Kind::FunApp(a, xs) => {
+                $each(a);
+                for x in xs {
+                    $each(x)
+                }
+            }
+            Kind::Dot(a, _) => $each(a),
+            Kind::RecDef(fs) | Kind::RecSet(fs) => {
+                for (_, v) in fs {
+                    $each(v)
+                }
+            }
+            Kind::Except(a, ups, _) => {
+                $each(a);
+                for (path, v) in ups {
+                    for s in path {
+                        if let ast::ExceptStep::Apply(xs) = s {
+                            for x in xs {
+                                $each(x)
+                            }
+                        }
+                    }
+                    $each(v)
+                }
+            }
+            Kind::Fair { vars, action, .. } => {
+                $each(vars);
+                $each(action)
+            }
+        }
+    };
+}
+
 pub mod ast;
 pub mod eval;
 mod fold;
@@ -817,64 +908,7 @@ fn visit_calling_lets(prog: &Program, e: &Expr, f: &mut dyn FnMut(&Kind)) {
 pub fn visit(e: &Expr, f: &mut dyn FnMut(&Kind)) {
     f(&e.kind);
     let mut each = |x: &Expr| visit(x, f);
-    match &e.kind {
-        Kind::Lit(_) | Kind::Const(_) | Kind::Var(_) | Kind::Prime(_) | Kind::Local(_) | Kind::OpValue(_) | Kind::BuiltinValue(..) => {}
-        Kind::PrimeExpr(a) | Kind::Not(a) | Kind::Unchanged(a) | Kind::Enabled(a) | Kind::Always(a) | Kind::Eventually(a) => each(a),
-        Kind::Call(_, xs) | Kind::LetCall(_, xs) | Kind::LetFnApply(_, xs) | Kind::ParamCall(_, xs) | Kind::FnDefApply(_, xs) | Kind::Builtin(_, xs)
-        | Kind::And(xs) | Kind::Or(xs) | Kind::SetEnum(xs) | Kind::Tuple(xs) => xs.iter().for_each(each),
-        Kind::Lambda(l) => each(&l.body),
-        Kind::Implies(a, b) | Kind::Equiv(a, b) | Kind::FunSet(a, b) | Kind::BoxAction(a, b) | Kind::AngleAction(a, b) | Kind::LeadsTo(a, b) => {
-            each(a);
-            each(b)
-        }
-        Kind::If(a, b, c) => {
-            each(a);
-            each(b);
-            each(c)
-        }
-        Kind::Case(arms, other) => {
-            for (g, v) in arms {
-                each(g);
-                each(v);
-            }
-            if let Some(o) = other {
-                each(o)
-            }
-        }
-        Kind::Let { values, body, .. } => {
-            values.iter().for_each(|v| each(v));
-            each(body)
-        }
-        Kind::Exists(bs, body) | Kind::Forall(bs, body) | Kind::SetMap(bs, body) | Kind::FunDef(bs, body) => {
-            bs.iter().for_each(|b| each(&b.set));
-            each(body)
-        }
-        Kind::Choose(b, body) | Kind::SetFilter(b, body) => {
-            each(&b.set);
-            each(body)
-        }
-        Kind::FunApp(a, xs) => {
-            each(a);
-            xs.iter().for_each(each)
-        }
-        Kind::Dot(a, _) => each(a),
-        Kind::RecDef(fs) | Kind::RecSet(fs) => fs.iter().for_each(|(_, v)| each(v)),
-        Kind::Except(a, ups, _) => {
-            each(a);
-            for (path, v) in ups {
-                for s in path {
-                    if let ast::ExceptStep::Apply(xs) = s {
-                        xs.iter().for_each(&mut each)
-                    }
-                }
-                each(v)
-            }
-        }
-        Kind::Fair { vars, action, .. } => {
-            each(vars);
-            each(action)
-        }
-    }
+    each_child!(&e.kind, each, Some);
 }
 
 /// A `.cfg` value as an interpreter value.

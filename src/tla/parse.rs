@@ -253,6 +253,15 @@ impl<'p> Compiler<'p> {
         self.err(node, format!("{what} is not supported by the TLA+ interpreter (`{snippet}`)"))
     }
 
+    /// A LET operator passed as an argument: the closure of its definition.
+    fn let_op_value(&mut self, node: Node, i: u32) -> Result<Expr, SpecError> {
+        let lambda = self.prog.lambdas[i as usize].clone();
+        if lambda.depth == usize::MAX {
+            return Err(self.refuse(node, "a RECURSIVE LET operator passed as an argument inside its own definition"));
+        }
+        Ok(self.mk(node, Kind::Lambda(lambda)))
+    }
+
     fn mk(&self, node: Node<'_>, kind: Kind) -> Expr {
         Expr { kind, pos: self.pos(node) }
     }
@@ -486,13 +495,7 @@ impl<'p> Compiler<'p> {
                 match scope.lookup(name) {
                     // A LET value declared RECURSIVE, or a LET function: a value.
                     Some(Name::LetOp(_, 0) | Name::LetFn(..)) => {}
-                    Some(Name::LetOp(i, _)) => {
-                        let lambda = self.prog.lambdas[i as usize].clone();
-                        if lambda.depth == usize::MAX {
-                            return Err(self.refuse(node, "a RECURSIVE LET operator passed as an argument inside its own definition"));
-                        }
-                        return Ok(self.mk(node, Kind::Lambda(lambda)));
-                    }
+                    Some(Name::LetOp(i, _)) => return self.let_op_value(node, i),
                     Some(Name::Param(slot, _)) => return Ok(self.mk(node, Kind::Local(slot))),
                     Some(Name::Slot(_)) => {}
                     None => {
@@ -520,13 +523,7 @@ impl<'p> Compiler<'p> {
                 // A LET definition of the symbol, an operator parameter, a
                 // top-level definition, then the built-in meaning.
                 match scope.lookup(&key) {
-                    Some(Name::LetOp(i, _)) => {
-                        let lambda = self.prog.lambdas[i as usize].clone();
-                        if lambda.depth == usize::MAX {
-                            return Err(self.refuse(node, "a RECURSIVE LET operator passed as an argument inside its own definition"));
-                        }
-                        return Ok(self.mk(node, Kind::Lambda(lambda)));
-                    }
+                    Some(Name::LetOp(i, _)) => return self.let_op_value(node, i),
                     Some(Name::Param(slot, _)) => return Ok(self.mk(node, Kind::Local(slot))),
                     _ => {}
                 }
