@@ -323,8 +323,8 @@ impl<'p, 's> Ctx<'p, 's> {
                 if let Some(v) = &def.folded {
                     return Ok(v.clone());
                 }
-                let in_state = self.mode != Mode::Init && !self.primed;
-                let memoizable = in_state && args.is_empty() && !def.action_level && !def.is_function;
+                let in_state = self.in_state();
+                let memoizable = args.is_empty() && self.zero_memoizable(def);
                 if memoizable {
                     if let Some(Some(v)) = self.memo.zero.get(*d as usize) {
                         return Ok(v.clone());
@@ -642,20 +642,31 @@ impl<'p, 's> Ctx<'p, 's> {
             // argument outside it is left to eval, which reports it).
             Kind::FunApp(f, args) if args.len() == 1 => self.peek(f)?.apply(self.peek(&args[0])?),
             // A definition without arguments already computed: folded, or
-            // memoized in this state (the same conditions as in eval).
+            // memoized in this state.
             Kind::Call(d, args) if args.is_empty() => {
                 let def = &self.prog.defs[*d as usize];
                 if let Some(v) = &def.folded {
                     return Some(v);
                 }
-                let in_state = self.mode != Mode::Init && !self.primed;
-                if in_state && !def.action_level && !def.is_function {
+                if self.zero_memoizable(def) {
                     return self.memo.zero.get(*d as usize)?.as_ref();
                 }
                 None
             }
             _ => None,
         }
+    }
+
+    /// Whether this context evaluates in the current state alone (not
+    /// enumerating Init, not under a prime): where [`Memo`] holds.
+    fn in_state(&self) -> bool {
+        self.mode != Mode::Init && !self.primed
+    }
+
+    /// Whether the value of `def` without arguments is kept in, and read
+    /// from, the state's [`Memo`].
+    fn zero_memoizable(&self, def: &super::ast::Def) -> bool {
+        self.in_state() && !def.action_level && !def.is_function
     }
 
     fn eval_all(&mut self, args: &'p [Expr]) -> R<Vec<Value>> {
